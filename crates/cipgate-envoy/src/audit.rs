@@ -1,0 +1,199 @@
+//! The audit record: one JSON line per decision with the client IP and time of access that
+//! the rule asks providers to keep, and keyed hashes (never raw values) of email and phone.
+
+use cipgate_policy::document::{self, Limits};
+use cipgate_policy::value::Value;
+use cipgate_policy::CompiledPolicy;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use std::net::IpAddr;
+
+/// Fields whose values are recorded as keyed hashes, so that signups can be correlated
+/// without the log holding personal data.
+const HASHED_FIELDS: [(&str, [&str; 2]); 2] = [
+    ("customer.email", ["customer", "email"]),
+    ("customer.phone", ["customer", "phone"]),
+];
+
+#[derive(Serialize)]
+pub struct AuditRecord<'a> {
+    pub event: &'static str,
+    pub time: Option<String>,
+    pub request_id: Option<&'a str>,
+    pub client_ip: Option<IpAddr>,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub mode: &'static str,
+    pub outcome: &'static str,
+    pub status: u16,
+    /// What the filter did: `forwarded` or `blocked`.
+    pub action: &'static str,
+    pub rules: Vec<&'a str>,
+    pub policy_id: &'a str,
+    pub policy_version: &'a str,
+    pub policy_sha256: &'a str,
+    pub pii_hashes: PiiHashes,
+}
+
+/// Keyed hashes of the personal data in a signup.
+pub enum PiiHashes {
+    /// No `audit_hash_key` is configured, so nothing is hashed (logged as `"disabled"`).
+    Disabled,
+    /// Field name to `hmac-sha256:<hex>`; fields absent or not strings are left out.
+    Hashes(Vec<(&'static str, String)>),
+}
+
+impl PiiHashes {
+    /// Hashes email and phone of a body the policy could decode.
+    pub fn of_body(
+        key: Option<&[u8]>,
+        policy: &CompiledPolicy,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> PiiHashes {
+        let Some(key) = key else {
+            return PiiHashes::Disabled;
+        };
+        let input = &policy.ir().input;
+        let limits = Limits {
+            max_bytes: policy.max_body_bytes(),
+            max_depth: usize::try_from(input.max_depth).unwrap_or(usize::MAX),
+        };
+        let doc = document::body_format(content_type, &input.content_types)
+            .and_then(|format| document::decode(body, format, &limits));
+        let Ok(doc) = doc else {
+            return PiiHashes::Hashes(Vec::new());
+        };
+        PiiHashes::Hashes(
+            HASHED_FIELDS
+                .iter()
+                .filter_map(|(name, path)| match doc.at_path(path) {
+                    Some(Value::String(v)) => Some((*name, keyed_hash(key, &normalise(name, v)))),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// For requests refused before decoding (too large, encoded): nothing to hash.
+    pub fn none(key: Option<&[u8]>) -> PiiHashes {
+        match key {
+            Some(_) => PiiHashes::Hashes(Vec::new()),
+            None => PiiHashes::Disabled,
+        }
+    }
+}
+
+impl Serialize for PiiHashes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            PiiHashes::Disabled => s.serialize_str("disabled"),
+            PiiHashes::Hashes(hashes) => {
+                let mut map = s.serialize_map(Some(hashes.len()))?;
+                for (field, hash) in hashes {
+                    map.serialize_entry(field, hash)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl AuditRecord<'_> {
+    pub fn to_json(&self) -> String {
+        // Strings, numbers and an IP address always serialise; the fallback keeps the line
+        // well-formed should that ever change.
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| {
+            String::from(r#"{"event":"cipgate.decision","error":"unserialisable record"}"#)
+        })
+    }
+}
+
+/// Case and spacing do not change who an email or phone number reaches, so they do not
+/// change the hash either.
+fn normalise(field: &str, value: &str) -> String {
+    if field == "customer.phone" {
+        value
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect()
+    } else {
+        value.trim().to_ascii_lowercase()
+    }
+}
+
+fn keyed_hash(key: &[u8], value: &str) -> String {
+    // HMAC accepts keys of any length, so this cannot fail; an empty string would only
+    // ever appear if that changed.
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(value.as_bytes());
+            let digest = mac.finalize().into_bytes();
+            let mut out = String::from("hmac-sha256:");
+            for b in digest {
+                out.push_str(&format!("{b:02x}"));
+            }
+            out
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// RFC 3339 UTC time with milliseconds, from milliseconds since the Unix epoch.
+pub fn rfc3339(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let ms = millis.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn keyed_hash_is_hmac_sha256() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            keyed_hash(b"Jefe", "what do ya want for nothing?"),
+            "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn normalisation_ignores_case_and_punctuation() {
+        assert_eq!(normalise("customer.email", " Dana@Example.COM "), "dana@example.com");
+        assert_eq!(normalise("customer.phone", "+1 (512) 555-0142"), "+15125550142");
+    }
+}

@@ -1,0 +1,471 @@
+//! The Envoy filter: a proxy-wasm HTTP filter that holds one compiled policy (embedded at build
+//! time) and decides every signup request on the route it is attached to. It buffers the
+//! body, calls the core, and turns the decision into a local reply or a tagged request.
+//!
+//! The root context checks the plugin configuration once and shares it, read-only, with every
+//! request; a request context holds only what that request needs. Host calls go through
+//! `proxy_wasm::hostcalls`, whose errors are values: a failure of the filter itself answers
+//! 503 (fail closed), never a panic that would take the VM down.
+
+pub mod audit;
+pub mod client_ip;
+pub mod config;
+
+use audit::{AuditRecord, PiiHashes};
+use cipgate_policy::{CompiledPolicy, Decision, GatewayFacts, Outcome, RejectReason, SignupRequest};
+use config::{ClientIpSource, Config, Mode};
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
+use std::rc::Rc;
+use std::time::UNIX_EPOCH;
+
+/// The compiled policy, written by `build.rs` (see there for where it comes from).
+static COMPILED_POLICY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/policy.json"));
+
+/// Request headers set by the filter; client copies are removed so nobody forges a decision.
+pub const HEADER_PREFIX: &str = "x-cipgate-";
+const OUTCOME_HEADER: &str = "x-cipgate-outcome";
+const POLICY_HEADER: &str = "x-cipgate-policy";
+const RULES_HEADER: &str = "x-cipgate-rules";
+const MODE_HEADER: &str = "x-cipgate-mode";
+
+/// Filter state keys (Envoy stores them as `wasm.<key>`, see docs/envoy.md).
+const OUTCOME_STATE: &str = "cipgate.outcome";
+const RULES_STATE: &str = "cipgate.rules";
+
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(LogLevel::Info);
+    proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root { filter: None }) });
+}}
+
+/// What every request shares: the checked configuration, the policy and the metric ids.
+struct Filter {
+    config: Config,
+    policy: CompiledPolicy,
+    metrics: Metrics,
+}
+
+struct Metrics {
+    /// One counter per outcome, in the order of [`Outcome::ALL`].
+    outcomes: Vec<(Outcome, u32)>,
+    rules: Vec<(String, u32)>,
+    errors: u32,
+}
+
+impl Metrics {
+    /// Counter names carry their tags (`cipgate_decisions.outcome.deny`); the
+    /// `stats_config.stats_tags` in docs/envoy.md turn them into Prometheus labels.
+    fn define(policy: &CompiledPolicy) -> Result<Metrics, String> {
+        let counter = |name: String| {
+            hostcalls::define_metric(MetricType::Counter, &name)
+                .map_err(|status| format!("defining metric {name} failed: {status:?}"))
+        };
+        let outcomes = Outcome::ALL
+            .iter()
+            .map(|o| Ok((*o, counter(format!("cipgate_decisions.outcome.{}", o.as_str()))?)))
+            .collect::<Result<_, String>>()?;
+        let rules = policy
+            .rule_ids()
+            .into_iter()
+            .map(|id| Ok((id.to_owned(), counter(format!("cipgate_rule_matches.rule.{id}"))?)))
+            .collect::<Result<_, String>>()?;
+        let errors = counter("cipgate_errors".to_owned())?;
+        Ok(Metrics {
+            outcomes,
+            rules,
+            errors,
+        })
+    }
+
+    fn record(&self, decision: &Decision) {
+        let outcome = self
+            .outcomes
+            .iter()
+            .find(|(o, _)| *o == decision.outcome)
+            .map(|(_, m)| *m);
+        let rules = decision
+            .rule_ids()
+            .into_iter()
+            .filter_map(|id| self.rules.iter().find(|(r, _)| r == id).map(|(_, m)| *m));
+        for metric in outcome.into_iter().chain(rules) {
+            increment(metric);
+        }
+    }
+}
+
+fn increment(metric: u32) {
+    if let Err(status) = hostcalls::increment_metric(metric, 1) {
+        log(LogLevel::Warn, &format!("incrementing metric {metric} failed: {status:?}"));
+    }
+}
+
+fn log(level: LogLevel, message: &str) {
+    // Nowhere left to report a failure to log.
+    let _ = hostcalls::log(level, message);
+}
+
+struct Root {
+    filter: Option<Rc<Filter>>,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        match configure() {
+            Ok(filter) => {
+                log(
+                    LogLevel::Info,
+                    &format!(
+                        "cipgate: policy {} {} (sha256 {}) in {} mode",
+                        filter.policy.id(),
+                        filter.policy.version(),
+                        filter.policy.sha256(),
+                        match filter.config.mode {
+                            Mode::Enforce => "enforce",
+                            Mode::Audit => "audit",
+                        }
+                    ),
+                );
+                self.filter = Some(Rc::new(filter));
+                true
+            }
+            Err(why) => {
+                log(LogLevel::Error, &format!("cipgate: {why}"));
+                false
+            }
+        }
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        // Always a context: the SDK panics on `None`. Without a configuration it fails closed.
+        Some(Box::new(Signup {
+            filter: self.filter.clone(),
+            state: State::Passthrough,
+            facts: GatewayFacts::default(),
+            content_type: None,
+            request_id: None,
+            method: String::new(),
+            path: String::new(),
+            arrived_ms: None,
+            body_size: 0,
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+fn configure() -> Result<Filter, String> {
+    let policy = CompiledPolicy::load(COMPILED_POLICY)
+        .map_err(|e| format!("the embedded policy does not load: {e}"))?;
+    let raw = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
+        .map_err(|status| format!("reading the plugin configuration failed: {status:?}"))?
+        .unwrap_or_default();
+    let config = Config::parse(&raw, policy.max_body_bytes())?;
+    let metrics = Metrics::define(&policy)?;
+    Ok(Filter {
+        config,
+        policy,
+        metrics,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Not inspected, or decided and forwarded: the rest of the request streams through.
+    Passthrough,
+    /// Headers held back, body being buffered until end of stream or trailers.
+    Buffering,
+    /// A local reply was sent; nothing goes upstream.
+    Replied,
+}
+
+/// Per-request state.
+struct Signup {
+    filter: Option<Rc<Filter>>,
+    state: State,
+    facts: GatewayFacts,
+    content_type: Option<String>,
+    request_id: Option<String>,
+    method: String,
+    path: String,
+    /// Milliseconds since the Unix epoch when the request headers arrived.
+    arrived_ms: Option<i64>,
+    body_size: usize,
+}
+
+impl Context for Signup {}
+
+impl HttpContext for Signup {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let Some(filter) = self.filter.clone() else {
+            return self.fail(None, "the filter has no configuration");
+        };
+        match self.read_headers(&filter, end_of_stream) {
+            Ok(action) => action,
+            Err(why) => self.fail(Some(&filter), &why),
+        }
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        match self.state {
+            State::Passthrough => Action::Continue,
+            State::Replied => Action::Pause,
+            State::Buffering => {
+                self.body_size = body_size;
+                let Some(filter) = self.filter.clone() else {
+                    return self.fail(None, "the filter has no configuration");
+                };
+                if body_size > filter.config.max_body_bytes {
+                    let decision = filter.policy.reject(RejectReason::TooLarge, &self.facts);
+                    self.finish(&filter, &decision, PiiHashes::none(key(&filter)))
+                } else if end_of_stream {
+                    self.decide(&filter)
+                } else {
+                    Action::Pause
+                }
+            }
+        }
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        // HTTP/2 requests that end with trailers never flag end of stream on the body.
+        match self.state {
+            State::Passthrough => Action::Continue,
+            State::Replied => Action::Pause,
+            State::Buffering => match self.filter.clone() {
+                Some(filter) => self.decide(&filter),
+                None => self.fail(None, "the filter has no configuration"),
+            },
+        }
+    }
+}
+
+impl Signup {
+    /// Removes forged headers, collects the gateway facts, and decides what can be decided
+    /// from headers alone.
+    fn read_headers(&mut self, filter: &Filter, end_of_stream: bool) -> Result<Action, String> {
+        let headers = hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
+            .map_err(|s| format!("reading request headers failed: {s:?}"))?;
+        for (name, _) in headers.iter().filter(|(n, _)| n.starts_with(HEADER_PREFIX)) {
+            hostcalls::remove_map_value(MapType::HttpRequestHeaders, name)
+                .map_err(|s| format!("removing header {name} failed: {s:?}"))?;
+        }
+        let values = |wanted: &str| -> Vec<String> {
+            headers
+                .iter()
+                .filter(|(n, _)| n == wanted)
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        };
+        let first = |wanted: &str| values(wanted).into_iter().next();
+
+        self.method = first(":method").unwrap_or_default();
+        self.path = first(":path").unwrap_or_default();
+        if !filter.config.inspects(&self.method, !end_of_stream) {
+            return Ok(Action::Continue);
+        }
+        self.request_id = first("x-request-id");
+        self.arrived_ms = now_millis();
+        self.facts = self.gateway_facts(&filter.config, &values)?;
+
+        let content_types = values("content-type");
+        let too_large = first("content-length")
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > u64::try_from(filter.config.max_body_bytes).unwrap_or(u64::MAX));
+        let refusal = if values("content-encoding")
+            .iter()
+            .flat_map(|v| v.split(','))
+            .any(|coding| !coding.trim().eq_ignore_ascii_case("identity"))
+        {
+            Some(RejectReason::UnsupportedEncoding)
+        } else if content_types.len() > 1 {
+            // Two Content-Type headers: which one would the backend read?
+            Some(RejectReason::UnsupportedContentType)
+        } else if too_large {
+            Some(RejectReason::TooLarge)
+        } else if end_of_stream {
+            Some(RejectReason::MissingBody)
+        } else {
+            None
+        };
+        self.content_type = content_types.into_iter().next();
+        Ok(match refusal {
+            Some(reason) => {
+                let decision = filter.policy.reject(reason, &self.facts);
+                self.finish(filter, &decision, PiiHashes::none(key(filter)))
+            }
+            None => {
+                self.state = State::Buffering;
+                Action::Pause
+            }
+        })
+    }
+
+    fn gateway_facts(
+        &self,
+        config: &Config,
+        values: &dyn Fn(&str) -> Vec<String>,
+    ) -> Result<GatewayFacts, String> {
+        let client_ip = match config.client_ip {
+            ClientIpSource::Downstream => {
+                let address = hostcalls::get_property(vec!["source", "address"])
+                    .map_err(|s| format!("reading source.address failed: {s:?}"))?
+                    .unwrap_or_default();
+                client_ip::from_peer(&String::from_utf8_lossy(&address))
+            }
+            ClientIpSource::XForwardedFor { trusted_hops } => {
+                client_ip::from_forwarded_for(&values("x-forwarded-for"), trusted_hops)
+            }
+        };
+        // Trusted only when configured: the component that sets it must overwrite any copy
+        // a client sent. Two copies mean it did not, so the country is unknown.
+        let geo_country = config.geo_country_header.as_deref().and_then(|name| {
+            let mut found = values(name);
+            match found.len() {
+                1 => found.pop().map(|v| v.trim().to_owned()),
+                _ => None,
+            }
+        });
+        Ok(GatewayFacts {
+            client_ip,
+            geo_country,
+            time: self.arrived_ms.map(|ms| ms.div_euclid(1000)),
+        })
+    }
+
+    /// Evaluates the buffered body.
+    fn decide(&mut self, filter: &Filter) -> Action {
+        let body = match hostcalls::get_buffer(BufferType::HttpRequestBody, 0, self.body_size) {
+            Ok(body) => body.unwrap_or_default(),
+            Err(s) => return self.fail(Some(filter), &format!("reading the body failed: {s:?}")),
+        };
+        if body.len() != self.body_size {
+            return self.fail(Some(filter), "the buffered body is shorter than announced");
+        }
+        let decision = if body.is_empty() {
+            filter.policy.reject(RejectReason::MissingBody, &self.facts)
+        } else {
+            filter.policy.evaluate(&SignupRequest {
+                body: &body,
+                content_type: self.content_type.as_deref(),
+                facts: &self.facts,
+            })
+        };
+        let pii = PiiHashes::of_body(key(filter), &filter.policy, &body, self.content_type.as_deref());
+        self.finish(filter, &decision, pii)
+    }
+
+    /// Records the decision and carries it out.
+    fn finish(&mut self, filter: &Filter, decision: &Decision, pii: PiiHashes) -> Action {
+        let blocked = filter.config.mode == Mode::Enforce && !decision.outcome.is_forwarded();
+        let rules = decision.rule_ids();
+        filter.metrics.record(decision);
+        self.set_filter_state(decision.outcome.as_str(), &rules.join(","));
+        let record = AuditRecord {
+            event: "cipgate.decision",
+            time: self.arrived_ms.map(audit::rfc3339),
+            request_id: self.request_id.as_deref(),
+            client_ip: self.facts.client_ip,
+            method: &self.method,
+            path: &self.path,
+            mode: match filter.config.mode {
+                Mode::Enforce => "enforce",
+                Mode::Audit => "audit",
+            },
+            outcome: decision.outcome.as_str(),
+            status: decision.status,
+            action: if blocked { "blocked" } else { "forwarded" },
+            rules: rules.clone(),
+            policy_id: filter.policy.id(),
+            policy_version: filter.policy.version(),
+            policy_sha256: filter.policy.sha256(),
+            pii_hashes: pii,
+        };
+        log(LogLevel::Info, &record.to_json());
+
+        if blocked {
+            let json = decision.to_json();
+            return self.reply(
+                filter,
+                u32::from(decision.status),
+                decision.outcome.as_str(),
+                json.as_bytes(),
+            );
+        }
+        let mut tags = vec![
+            (OUTCOME_HEADER, decision.outcome.as_str().to_owned()),
+            (POLICY_HEADER, filter.policy.sha256().to_owned()),
+        ];
+        if decision.outcome != Outcome::Allow {
+            tags.push((RULES_HEADER, rules.join(",")));
+        }
+        if filter.config.mode == Mode::Audit {
+            tags.push((MODE_HEADER, "audit".to_owned()));
+        }
+        for (name, value) in tags {
+            if let Err(s) = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(&value))
+            {
+                return self.fail(Some(filter), &format!("setting header {name} failed: {s:?}"));
+            }
+        }
+        self.state = State::Passthrough;
+        Action::Continue
+    }
+
+    fn set_filter_state(&self, outcome: &str, rules: &str) {
+        for (key, value) in [(OUTCOME_STATE, outcome), (RULES_STATE, rules)] {
+            if let Err(s) = hostcalls::set_property(vec![key], Some(value.as_bytes())) {
+                log(LogLevel::Warn, &format!("cipgate: setting {key} failed: {s:?}"));
+            }
+        }
+    }
+
+    fn reply(&mut self, filter: &Filter, status: u32, outcome: &str, body: &[u8]) -> Action {
+        self.state = State::Replied;
+        let headers = vec![
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+            (OUTCOME_HEADER, outcome),
+            (POLICY_HEADER, filter.policy.sha256()),
+        ];
+        if let Err(s) = hostcalls::send_http_response(status, headers, Some(body)) {
+            log(LogLevel::Error, &format!("cipgate: sending the reply failed: {s:?}"));
+        }
+        Action::Pause
+    }
+
+    /// A failure of the filter itself. Enforce mode fails closed with 503; audit mode
+    /// promised to let everything through, so it does, untagged.
+    fn fail(&mut self, filter: Option<&Filter>, why: &str) -> Action {
+        log(LogLevel::Error, &format!("cipgate: filter failure: {why}"));
+        if let Some(filter) = filter {
+            increment(filter.metrics.errors);
+            if filter.config.mode == Mode::Audit {
+                self.state = State::Passthrough;
+                return Action::Continue;
+            }
+        }
+        self.state = State::Replied;
+        let body = br#"{"error":"filter_failure","status":503,"message":"The signup could not be checked; please try again later."}"#;
+        let headers = vec![("content-type", "application/json"), ("cache-control", "no-store")];
+        if let Err(s) = hostcalls::send_http_response(503, headers, Some(body)) {
+            log(LogLevel::Error, &format!("cipgate: sending the reply failed: {s:?}"));
+        }
+        Action::Pause
+    }
+}
+
+fn key(filter: &Filter) -> Option<&[u8]> {
+    filter.config.audit_hash_key.as_deref()
+}
+
+fn now_millis() -> Option<i64> {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+}

@@ -1,0 +1,232 @@
+//! The decision: the one JSON shape that every runtime emits byte for byte.
+
+use serde::Serialize;
+
+/// What happens to the signup. Declared from weakest to strongest so that `max` combines
+/// outcomes in the documented order: deny > reject > incomplete > review > allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Allow,
+    Review,
+    Incomplete,
+    Reject,
+    Deny,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Review => "review",
+            Outcome::Incomplete => "incomplete",
+            Outcome::Reject => "reject",
+            Outcome::Deny => "deny",
+        }
+    }
+
+    /// Whether a gateway lets a signup with this outcome through to the upstream.
+    pub fn is_forwarded(self) -> bool {
+        matches!(self, Outcome::Allow | Outcome::Review)
+    }
+
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Allow,
+        Outcome::Review,
+        Outcome::Incomplete,
+        Outcome::Reject,
+        Outcome::Deny,
+    ];
+}
+
+/// What kind of problem a violation reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// A required field is absent.
+    Missing,
+    /// A field is present but of the wrong type or format.
+    Invalid,
+    /// A value names a restricted jurisdiction or party.
+    Restricted,
+    /// Two facts of the signup contradict each other.
+    Inconsistent,
+    /// A rule that flags the signup for a person to look at.
+    Flagged,
+    /// The document could not be judged safely (see [`RejectReason`]).
+    Rejected,
+}
+
+/// Why a document cannot be judged safely. Each reason has a fixed HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectReason {
+    NotUtf8,
+    ByteOrderMark,
+    MalformedJson,
+    TrailingData,
+    DuplicateKey,
+    TooDeep,
+    TooLarge,
+    NonFiniteNumber,
+    InvalidEscape,
+    MalformedForm,
+    AmbiguousFormKeys,
+    UnsupportedContentType,
+    UnsupportedEncoding,
+    MissingBody,
+}
+
+impl RejectReason {
+    /// The rule id under which the reason appears in a decision.
+    pub fn rule_id(self) -> &'static str {
+        match self {
+            RejectReason::NotUtf8 => "document.not-utf8",
+            RejectReason::ByteOrderMark => "document.byte-order-mark",
+            RejectReason::MalformedJson => "document.malformed-json",
+            RejectReason::TrailingData => "document.trailing-data",
+            RejectReason::DuplicateKey => "document.duplicate-key",
+            RejectReason::TooDeep => "document.too-deep",
+            RejectReason::TooLarge => "document.too-large",
+            RejectReason::NonFiniteNumber => "document.non-finite-number",
+            RejectReason::InvalidEscape => "document.invalid-escape",
+            RejectReason::MalformedForm => "document.malformed-form",
+            RejectReason::AmbiguousFormKeys => "document.ambiguous-form-keys",
+            RejectReason::UnsupportedContentType => "document.unsupported-content-type",
+            RejectReason::UnsupportedEncoding => "document.unsupported-content-encoding",
+            RejectReason::MissingBody => "document.missing-body",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            RejectReason::TooLarge => 413,
+            RejectReason::UnsupportedContentType | RejectReason::UnsupportedEncoding => 415,
+            _ => 400,
+        }
+    }
+
+    /// A message a person (or the developer of the signup form) can act on.
+    pub fn message(self) -> &'static str {
+        match self {
+            RejectReason::NotUtf8 => "The request body is not valid UTF-8.",
+            RejectReason::ByteOrderMark => "The request body starts with a byte order mark; send it without one.",
+            RejectReason::MalformedJson => "The request body is not well-formed JSON.",
+            RejectReason::TrailingData => "The request body has data after the end of the JSON document.",
+            RejectReason::DuplicateKey => "The request body has the same key twice in one object; send each field once.",
+            RejectReason::TooDeep => "The request body is nested too deeply.",
+            RejectReason::TooLarge => "The request body is larger than this endpoint accepts.",
+            RejectReason::NonFiniteNumber => "The request body has a number that is too large or not finite.",
+            RejectReason::InvalidEscape => "The request body has an invalid escape sequence.",
+            RejectReason::MalformedForm => "The form body is not well-formed (bad percent-encoding or key).",
+            RejectReason::AmbiguousFormKeys => "The form body has keys that contradict each other (a field sent twice, or as both a value and a group).",
+            RejectReason::UnsupportedContentType => "This endpoint does not accept that content type.",
+            RejectReason::UnsupportedEncoding => "This endpoint does not accept compressed or encoded request bodies; send the body uncompressed.",
+            RejectReason::MissingBody => "The request has no body.",
+        }
+    }
+}
+
+/// Citation given for reject reasons: they come from the gateway's own safety rules.
+pub const REJECT_CITATION: &str =
+    "cipgate: ambiguous or unreadable input is rejected, never skipped (docs/security.md)";
+
+/// One failed rule, as shown to a person and recorded for audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub rule: String,
+    /// The field the rule is about, as a dotted path with list indices
+    /// (`beneficial_owners.1.address.country`); absent for rules about gateway facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub code: Code,
+    pub outcome: Outcome,
+    pub message: String,
+    pub citation: String,
+}
+
+/// Which compiled policy made a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyRef {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+}
+
+/// The result of evaluating one signup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub status: u16,
+    pub violations: Vec<Violation>,
+    pub policy: PolicyRef,
+}
+
+impl Decision {
+    /// Builds a decision from its violations; outcome and status follow from them.
+    pub fn from_violations(violations: Vec<Violation>, policy: PolicyRef) -> Decision {
+        let outcome = violations
+            .iter()
+            .map(|v| v.outcome)
+            .max()
+            .unwrap_or(Outcome::Allow);
+        let status = match outcome {
+            Outcome::Allow | Outcome::Review => 200,
+            Outcome::Incomplete => 422,
+            Outcome::Deny => 403,
+            Outcome::Reject => violations
+                .iter()
+                .find_map(|v| reject_status(&v.rule))
+                .unwrap_or(400),
+        };
+        Decision {
+            outcome,
+            status,
+            violations,
+            policy,
+        }
+    }
+
+    /// The canonical JSON text. Every runtime emits exactly these bytes.
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of strings, integers and enums cannot fail; the fallback
+        // still yields a well-formed, fail-closed answer rather than a panic.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            String::from(r#"{"outcome":"reject","status":500,"violations":[],"policy":null}"#)
+        })
+    }
+
+    /// The ids of the rules that fired, in decision order, without repeats.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for v in &self.violations {
+            if !ids.contains(&v.rule.as_str()) {
+                ids.push(&v.rule);
+            }
+        }
+        ids
+    }
+}
+
+fn reject_status(rule: &str) -> Option<u16> {
+    ALL_REJECT_REASONS
+        .iter()
+        .find(|r| r.rule_id() == rule)
+        .map(|r| r.status())
+}
+
+pub(crate) const ALL_REJECT_REASONS: [RejectReason; 14] = [
+    RejectReason::NotUtf8,
+    RejectReason::ByteOrderMark,
+    RejectReason::MalformedJson,
+    RejectReason::TrailingData,
+    RejectReason::DuplicateKey,
+    RejectReason::TooDeep,
+    RejectReason::TooLarge,
+    RejectReason::NonFiniteNumber,
+    RejectReason::InvalidEscape,
+    RejectReason::MalformedForm,
+    RejectReason::AmbiguousFormKeys,
+    RejectReason::UnsupportedContentType,
+    RejectReason::UnsupportedEncoding,
+    RejectReason::MissingBody,
+];

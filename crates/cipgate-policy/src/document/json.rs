@@ -1,0 +1,876 @@
+//! RFC 8259 JSON, strictly: one pass over the bytes, no extensions, and every construct that
+//! parsers resolve differently (duplicate keys, lone surrogates, overflowing numbers, a byte
+//! order mark, data after the document) is an error.
+//!
+//! The parser is iterative, with an explicit stack bounded by `max_depth`, so no input can
+//! exhaust the native or Wasm stack.
+
+use crate::decision::RejectReason;
+use crate::value::Value;
+
+/// Objects up to this many members are checked for duplicate keys pairwise; larger ones are
+/// sorted, so a 64 KB object of thousands of short keys stays fast.
+const PAIRWISE_DUPLICATE_CHECK: usize = 32;
+
+pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReason> {
+    if body.iter().all(|&b| is_whitespace(b)) {
+        return Err(RejectReason::MissingBody);
+    }
+    if body.starts_with(b"\xEF\xBB\xBF") {
+        return Err(RejectReason::ByteOrderMark);
+    }
+    // Validating up front makes every string slice below valid UTF-8 for free, and makes the
+    // answer for a body that is both badly encoded and malformed the same in every runtime.
+    let text = std::str::from_utf8(body).map_err(|_| RejectReason::NotUtf8)?;
+    Parser { text, pos: 0 }.document(max_depth)
+}
+
+/// A container being filled. Containers are moved off the stack while a member is added, so
+/// no frame is ever borrowed across a state change.
+enum Frame {
+    Array(Vec<Value>),
+    /// Members so far and the key of the member whose value is being parsed.
+    Object(Vec<(String, Value)>, String),
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while self.peek().is_some_and(is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte that is not whitespace, consumed.
+    fn next_token(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        let byte = self.peek();
+        if byte.is_some() {
+            self.pos += 1;
+        }
+        byte
+    }
+
+    fn document(mut self, max_depth: usize) -> Result<Value, RejectReason> {
+        let mut stack: Vec<Frame> = Vec::new();
+        'value: loop {
+            let mut value = match self.next_token() {
+                Some(b'{') => {
+                    if stack.len() >= max_depth {
+                        return Err(RejectReason::TooDeep);
+                    }
+                    match self.next_token() {
+                        Some(b'}') => Value::Object(Vec::new()),
+                        Some(b'"') => {
+                            let key = self.key()?;
+                            stack.push(Frame::Object(Vec::new(), key));
+                            continue 'value;
+                        }
+                        _ => return Err(RejectReason::MalformedJson),
+                    }
+                }
+                Some(b'[') => {
+                    if stack.len() >= max_depth {
+                        return Err(RejectReason::TooDeep);
+                    }
+                    self.skip_whitespace();
+                    if self.peek() == Some(b']') {
+                        self.pos += 1;
+                        Value::Array(Vec::new())
+                    } else {
+                        stack.push(Frame::Array(Vec::new()));
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => Value::String(self.string()?),
+                Some(b't') => self.literal(b"rue", Value::Bool(true))?,
+                Some(b'f') => self.literal(b"alse", Value::Bool(false))?,
+                Some(b'n') => self.literal(b"ull", Value::Null)?,
+                Some(first @ (b'-' | b'0'..=b'9')) => self.number(first)?,
+                _ => return Err(RejectReason::MalformedJson),
+            };
+            // A value is complete: add it to its container, closing containers as they end.
+            loop {
+                let Some(frame) = stack.pop() else {
+                    self.skip_whitespace();
+                    return if self.pos == self.text.len() {
+                        Ok(value)
+                    } else {
+                        Err(RejectReason::TrailingData)
+                    };
+                };
+                match frame {
+                    Frame::Array(mut items) => {
+                        items.push(value);
+                        match self.next_token() {
+                            Some(b',') => {
+                                stack.push(Frame::Array(items));
+                                continue 'value;
+                            }
+                            Some(b']') => value = Value::Array(items),
+                            _ => return Err(RejectReason::MalformedJson),
+                        }
+                    }
+                    Frame::Object(mut members, key) => {
+                        members.push((key, value));
+                        match self.next_token() {
+                            Some(b',') => {
+                                if self.next_token() != Some(b'"') {
+                                    return Err(RejectReason::MalformedJson);
+                                }
+                                let key = self.key()?;
+                                stack.push(Frame::Object(members, key));
+                                continue 'value;
+                            }
+                            Some(b'}') => {
+                                check_unique_keys(&members)?;
+                                value = Value::Object(members);
+                            }
+                            _ => return Err(RejectReason::MalformedJson),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An object key (its opening quote consumed) and the colon after it.
+    fn key(&mut self) -> Result<String, RejectReason> {
+        let key = self.string()?;
+        if self.next_token() != Some(b':') {
+            return Err(RejectReason::MalformedJson);
+        }
+        Ok(key)
+    }
+
+    /// The rest of a string whose opening quote has been consumed, unescaped.
+    fn string(&mut self) -> Result<String, RejectReason> {
+        let mut out = String::new();
+        // Start of the current run of literal characters, copied in one piece.
+        let mut run = self.pos;
+        loop {
+            // Skip the plain characters in one scan; most strings are nothing else.
+            self.pos += self
+                .text
+                .as_bytes()
+                .get(self.pos..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
+                .count();
+            match self.peek() {
+                None => return Err(RejectReason::MalformedJson),
+                Some(b'"') => {
+                    out.push_str(self.slice(run)?);
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    out.push_str(self.slice(run)?);
+                    self.pos += 1;
+                    self.escape(&mut out)?;
+                    run = self.pos;
+                }
+                // RFC 8259 §7: control characters must be escaped.
+                Some(0..=0x1f) => return Err(RejectReason::MalformedJson),
+                Some(_) => self.pos += 1,
+            }
+        }
+    }
+
+    /// The text from `start` to the current position. Both are at ASCII bytes, hence at
+    /// character boundaries, so this never fails in practice.
+    fn slice(&self, start: usize) -> Result<&str, RejectReason> {
+        self.text
+            .get(start..self.pos)
+            .ok_or(RejectReason::MalformedJson)
+    }
+
+    /// One escape sequence after its backslash.
+    fn escape(&mut self, out: &mut String) -> Result<(), RejectReason> {
+        let Some(byte) = self.peek() else {
+            return Err(RejectReason::MalformedJson);
+        };
+        self.pos += 1;
+        let c = match byte {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode_escape()?,
+            _ => return Err(RejectReason::InvalidEscape),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    /// The code point of a `\u` escape (the `\u` consumed), joining a UTF-16 surrogate pair.
+    /// A lone surrogate has no code point: decoders replace it, keep it as WTF-8 or fail, so
+    /// it is rejected.
+    fn unicode_escape(&mut self) -> Result<char, RejectReason> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                if self.text.as_bytes().get(self.pos..self.pos + 2) != Some(b"\\u") {
+                    return Err(RejectReason::InvalidEscape);
+                }
+                self.pos += 2;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(RejectReason::InvalidEscape);
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(RejectReason::InvalidEscape),
+            _ => first,
+        };
+        char::from_u32(code).ok_or(RejectReason::InvalidEscape)
+    }
+
+    fn hex4(&mut self) -> Result<u32, RejectReason> {
+        let digits = self
+            .text
+            .as_bytes()
+            .get(self.pos..self.pos + 4)
+            .ok_or(RejectReason::InvalidEscape)?;
+        let value = digits.iter().try_fold(0u32, |acc, &d| {
+            char::from(d)
+                .to_digit(16)
+                .map(|v| (acc << 4) | v)
+                .ok_or(RejectReason::InvalidEscape)
+        })?;
+        self.pos += 4;
+        Ok(value)
+    }
+
+    /// The rest of `true`, `false` or `null` after its first letter.
+    fn literal(&mut self, rest: &[u8], value: Value) -> Result<Value, RejectReason> {
+        if self.text.as_bytes().get(self.pos..self.pos + rest.len()) != Some(rest) {
+            return Err(RejectReason::MalformedJson);
+        }
+        self.pos += rest.len();
+        self.end_of_token()?;
+        Ok(value)
+    }
+
+    /// A number (its first byte consumed) in the grammar of RFC 8259 §6:
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self, first: u8) -> Result<Value, RejectReason> {
+        let start = self.pos - 1;
+        let leading = if first == b'-' {
+            let digit = self.peek();
+            self.pos += 1;
+            digit
+        } else {
+            Some(first)
+        };
+        match leading {
+            // No leading zeros: `01` is octal to some readers and decimal to others.
+            Some(b'0') => {
+                if self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                    return Err(RejectReason::MalformedJson);
+                }
+            }
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(RejectReason::MalformedJson),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.required_digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            self.required_digits()?;
+        }
+        self.end_of_token()?;
+        // The grammar above is a subset of what `f64::from_str` accepts, and it rounds
+        // correctly; a literal too large for f64 comes back infinite.
+        let number: f64 = self
+            .slice(start)?
+            .parse()
+            .map_err(|_| RejectReason::MalformedJson)?;
+        if number.is_finite() {
+            Ok(Value::Number(number))
+        } else {
+            Err(RejectReason::NonFiniteNumber)
+        }
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), RejectReason> {
+        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            return Err(RejectReason::MalformedJson);
+        }
+        self.digits();
+        Ok(())
+    }
+
+    /// A number or literal must not run into more token characters (`1.2.3`, `truex`, `1x`):
+    /// that is a malformed token, not trailing data.
+    fn end_of_token(&self) -> Result<(), RejectReason> {
+        match self.peek() {
+            Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_') => {
+                Err(RejectReason::MalformedJson)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// RFC 8259 §2: insignificant whitespace.
+fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Two members with one key are read as the first by some parsers and the last by others.
+fn check_unique_keys(members: &[(String, Value)]) -> Result<(), RejectReason> {
+    let duplicate = if members.len() <= PAIRWISE_DUPLICATE_CHECK {
+        members
+            .iter()
+            .enumerate()
+            .any(|(i, (key, _))| members.iter().take(i).any(|(other, _)| other == key))
+    } else {
+        let mut keys: Vec<&str> = members.iter().map(|(key, _)| key.as_str()).collect();
+        keys.sort_unstable();
+        keys.windows(2).any(|pair| matches!(pair, [a, b] if a == b))
+    };
+    if duplicate {
+        Err(RejectReason::DuplicateKey)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value as J;
+
+    fn json(text: &str) -> Result<Value, RejectReason> {
+        decode(text.as_bytes(), 64)
+    }
+
+    fn string(s: &str) -> Value {
+        Value::String(s.to_owned())
+    }
+
+    fn object(members: &[(&str, Value)]) -> Value {
+        Value::Object(
+            members
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn assert_rejects(reason: RejectReason, inputs: &[&str]) {
+        for input in inputs {
+            assert_eq!(json(input), Err(reason), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn decodes_every_kind_of_value() {
+        let value = json(
+            r#" { "s": "x\"\\\/\b\f\n\r\tA", "n": -12.5e2, "t": true, "f": false,
+                  "z": null, "l": [1, [], {}], "o": {"k": "é"} } "#,
+        );
+        assert_eq!(
+            value,
+            Ok(object(&[
+                ("s", string("x\"\\/\u{8}\u{c}\n\r\tA")),
+                ("n", Value::Number(-1250.0)),
+                ("t", Value::Bool(true)),
+                ("f", Value::Bool(false)),
+                ("z", Value::Null),
+                (
+                    "l",
+                    Value::Array(vec![
+                        Value::Number(1.0),
+                        Value::Array(vec![]),
+                        Value::Object(vec![]),
+                    ])
+                ),
+                ("o", object(&[("k", string("é"))])),
+            ]))
+        );
+    }
+
+    #[test]
+    fn top_level_scalars_are_values() {
+        assert_eq!(json("\"x\""), Ok(string("x")));
+        assert_eq!(json(" 3 "), Ok(Value::Number(3.0)));
+        assert_eq!(json("null"), Ok(Value::Null));
+        assert_eq!(json("[]"), Ok(Value::Array(vec![])));
+    }
+
+    /// An example signup (foreign-organization-with-owners.json), with non-ASCII text.
+    const SIGNUP: &str = r#"{
+  "customer": {
+    "kind": "organization",
+    "legal_name": "Atelier Numérique SAS",
+    "email": "billing@atelier-numerique.example.fr",
+    "phone": "+33 1 84 88 20 00",
+    "address": {"line1": "18 rue de la Paix", "city": "Paris", "postal_code": "75002", "country": "FR"}
+  },
+  "payment": {"method": "bank_account", "institution": "BNP Paribas", "country": "FR", "reference": "FR7630004000031234567890143"},
+  "beneficial_owners": [
+    {"legal_name": "Claire Martin", "ownership_percent": 60,
+     "address": {"line1": "5 avenue Foch", "city": "Lyon", "postal_code": "69006", "country": "FR"}},
+    {"legal_name": "Yusuf Demir", "ownership_percent": 40,
+     "address": {"line1": "Bağdat Caddesi 210", "city": "İstanbul", "postal_code": "34728", "country": "TR"}}
+  ]
+}"#;
+
+    #[test]
+    fn example_signup_decodes_as_serde_json_reads_it() {
+        let ours = json(SIGNUP).unwrap();
+        let theirs: J = serde_json::from_str(SIGNUP).unwrap();
+        assert_eq!(normalized(ours.clone()), normalized(from_serde(&theirs)));
+        let owners = ours.member("beneficial_owners");
+        let Some(Value::Array(owners)) = owners else {
+            panic!("{owners:?}");
+        };
+        assert_eq!(
+            owners[1].at_path(&["address", "city"]),
+            Some(&string("İstanbul"))
+        );
+    }
+
+    #[test]
+    fn missing_body() {
+        assert_rejects(RejectReason::MissingBody, &["", " ", " \t\r\n "]);
+    }
+
+    #[test]
+    fn byte_order_mark() {
+        assert_rejects(RejectReason::ByteOrderMark, &["\u{feff}{}", "\u{feff}"]);
+        // Inside a string it is just a character.
+        assert_eq!(json("\"\u{feff}\""), Ok(string("\u{feff}")));
+    }
+
+    #[test]
+    fn not_utf8() {
+        for bytes in [
+            &b"{\"a\": \"\xff\"}"[..],
+            b"{\"a\": \"\xc0\x80\"}",     // overlong NUL
+            b"{\"a\": \"\xed\xa0\x80\"}", // a surrogate encoded directly
+            b"{\"a\": 1} \xfe",
+            b"\xff\xfe{}", // UTF-16 byte order mark
+        ] {
+            assert_eq!(decode(bytes, 64), Err(RejectReason::NotUtf8), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_json() {
+        assert_rejects(
+            RejectReason::MalformedJson,
+            &[
+                "{",
+                "}",
+                "[1,]",
+                "[,1]",
+                "{\"a\":1,}",
+                "{\"a\" 1}",
+                "{a:1}",
+                "{'a':1}",
+                "['a']",
+                "{\"a\":1 \"b\":2}",
+                "[1 2]",
+                "\"unterminated",
+                "\"tab\there\"",
+                "\"new\nline\"",
+                "\"nul\u{0}\"",
+                "01",
+                "[-01]",
+                "+1",
+                ".5",
+                "1.",
+                "1.e5",
+                "1e",
+                "1e+",
+                "-",
+                "-a",
+                "--1",
+                "0x10",
+                "1.2.3",
+                "NaN",
+                "Infinity",
+                "-Infinity",
+                "[nan]",
+                "tru",
+                "truex",
+                "nul",
+                "[True]",
+                "/* c */ {}",
+                "{\"a\": /* c */ 1}",
+                "[1, // c\n 2]",
+                "{\"a\":1]",
+                "[1}",
+                "\\u0061",
+            ],
+        );
+    }
+
+    #[test]
+    fn invalid_escape() {
+        assert_rejects(
+            RejectReason::InvalidEscape,
+            &[
+                r#""\x41""#,
+                r#""\a""#,
+                r#""\'""#,
+                r#""\U0041""#,
+                r#""\u00G1""#,
+                r#""\u12""#,
+                r#""\ud83d""#,
+                r#""\ud83d x""#,
+                r#""\ud83d\n""#,
+                r#""\ud83d\u0041""#,
+                r#""\ud83d\ud83d""#,
+                r#""\ude00""#,
+                r#""\ude00\ud83d""#,
+                r#"{"\udfff": 1}"#,
+            ],
+        );
+    }
+
+    #[test]
+    fn unicode_escapes_decode() {
+        assert_eq!(json(r#""\ud83d\ude00""#), Ok(string("😀")));
+        assert_eq!(json(r#""\uD83D\uDE00""#), Ok(string("😀")));
+        assert_eq!(json(r#""\u00e9\u0041\u0000""#), Ok(string("éA\u{0}")));
+        assert_eq!(json(r#""\uffff""#), Ok(string("\u{ffff}")));
+    }
+
+    #[test]
+    fn trailing_data() {
+        assert_rejects(
+            RejectReason::TrailingData,
+            // A comment after the document is data after it, too.
+            &[
+                "{} {}",
+                "{}x",
+                "[1]]",
+                "\"a\" \"b\"",
+                "1 2",
+                "{}\u{0}",
+                "null,",
+                "{} // c",
+            ],
+        );
+        assert_eq!(json("{} \r\n\t"), Ok(Value::Object(vec![])));
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let nested = |open: &str, close: &str, n: usize| open.repeat(n) + &close.repeat(n);
+        for n in [1, 5] {
+            assert!(decode(nested("[", "]", n).as_bytes(), 5).is_ok(), "{n}");
+            assert!(decode(nested("{\"a\":", "}", n).as_bytes(), 5).is_err());
+        }
+        assert_eq!(
+            decode(nested("[", "]", 6).as_bytes(), 5),
+            Err(RejectReason::TooDeep)
+        );
+        let mixed = |inner: &str| format!(r#"{{"a": [{{"b": [{inner}]}}]}}"#);
+        assert!(decode(mixed("{}").as_bytes(), 5).is_ok());
+        assert!(decode(mixed("[1]").as_bytes(), 5).is_ok());
+        assert_eq!(
+            decode(mixed("[[]]").as_bytes(), 5),
+            Err(RejectReason::TooDeep)
+        );
+        // Empty containers count too, and scalars need no depth at all.
+        assert_eq!(decode(b"{}", 0), Err(RejectReason::TooDeep));
+        assert_eq!(decode(b"7", 0), Ok(Value::Number(7.0)));
+        // A hostile nesting far beyond the limit stops at the limit, whatever follows.
+        let hostile = "[".repeat(100_000);
+        assert_eq!(decode(hostile.as_bytes(), 64), Err(RejectReason::TooDeep));
+    }
+
+    #[test]
+    fn numbers() {
+        let number = |text: &str| {
+            json(text).map(|v| match v {
+                Value::Number(n) => n,
+                other => panic!("{other:?}"),
+            })
+        };
+        assert_eq!(number("-0").map(f64::is_sign_negative), Ok(true));
+        assert_eq!(number("1e-400"), Ok(0.0));
+        assert_eq!(number("0.1"), Ok(0.1));
+        assert_eq!(number("1E+2"), Ok(100.0));
+        assert_eq!(number("-2.5e-3"), Ok(-0.0025));
+        assert_eq!(number("9007199254740993"), Ok(9_007_199_254_740_992.0));
+        assert_eq!(number("1.7976931348623157e308"), Ok(f64::MAX));
+        for text in [
+            "1e400",
+            "-1e400",
+            "1.8e308",
+            &format!("1{}", "0".repeat(400)),
+        ] {
+            assert_eq!(json(text), Err(RejectReason::NonFiniteNumber), "{text}");
+        }
+        assert_eq!(
+            json(r#"{"a": [1e999]}"#),
+            Err(RejectReason::NonFiniteNumber)
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_at_any_depth() {
+        assert_rejects(
+            RejectReason::DuplicateKey,
+            &[
+                r#"{"a": 1, "a": 1}"#,
+                r#"{"a": 1, "b": 2, "a": {}}"#,
+                r#"{"a": 1, "\u0061": 2}"#,
+                r#"{"é": 1, "\u00e9": 2}"#,
+                r#"{"😀": 1, "\ud83d\ude00": 2}"#,
+                r#"{"o": {"x": {"y": 1, "y": 2}}}"#,
+                r#"{"owners": [{"name": "A"}, {"name": "B", "name": "C"}]}"#,
+                r#"[[{"k": 1}], [[{"k": 1, "k": 1}]]]"#,
+            ],
+        );
+        // Equal keys in different objects are fine, and so are keys equal only up to case.
+        assert!(json(r#"{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}], "A": 0}"#).is_ok());
+    }
+
+    fn object_text(keys: impl Iterator<Item = String>) -> String {
+        let members: Vec<String> = keys
+            .enumerate()
+            .map(|(i, k)| format!("\"{k}\": {i}"))
+            .collect();
+        format!("{{{}}}", members.join(","))
+    }
+
+    #[test]
+    fn big_objects() {
+        let keys = || (0..5000).map(|i| format!("field_{i}"));
+        let Value::Object(members) = json(&object_text(keys())).unwrap() else {
+            panic!("not an object");
+        };
+        assert_eq!(members.len(), 5000);
+        assert_eq!(members[4999].0, "field_4999");
+        for duplicate in ["field_0", "field_2500", "field_4999"] {
+            let text = object_text(keys().chain([duplicate.to_owned()]));
+            assert_eq!(json(&text), Err(RejectReason::DuplicateKey), "{duplicate}");
+        }
+        // Both sides of the switch from pairwise to sorted checking.
+        for n in [PAIRWISE_DUPLICATE_CHECK, PAIRWISE_DUPLICATE_CHECK + 1] {
+            let keys = || (0..n).map(|i| format!("k{i}"));
+            assert!(json(&object_text(keys())).is_ok(), "{n}");
+            let text = object_text(keys().chain(["k0".to_owned()]).skip(1));
+            let with_duplicate = object_text(keys().chain(["k1".to_owned()]));
+            assert!(json(&text).is_ok(), "{n}");
+            assert_eq!(json(&with_duplicate), Err(RejectReason::DuplicateKey));
+        }
+    }
+
+    fn from_serde(value: &J) -> Value {
+        match value {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.as_f64().unwrap()),
+            J::String(s) => Value::String(s.clone()),
+            J::Array(items) => Value::Array(items.iter().map(from_serde).collect()),
+            J::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), from_serde(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The value with every object's members sorted by key.
+    fn normalized(value: Value) -> Value {
+        match value {
+            Value::Array(items) => Value::Array(items.into_iter().map(normalized).collect()),
+            Value::Object(members) => {
+                let mut members: Vec<_> = members
+                    .into_iter()
+                    .map(|(k, v)| (k, normalized(v)))
+                    .collect();
+                members.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(members)
+            }
+            other => other,
+        }
+    }
+
+    /// Equality, except that numbers may differ in the last bits: serde_json without its
+    /// `float_roundtrip` feature reads some decimals a few ulps off (even its own output:
+    /// `1.0149100625014899e+183` comes back 2 ulps high), where `f64::from_str`, used here,
+    /// rounds correctly. `agrees_with_serde_json` compares numbers exactly.
+    fn same_up_to_last_bits(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => {
+                x == y || (x.to_bits().abs_diff(y.to_bits()) <= 16 && x.signum() == y.signum())
+            }
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_up_to_last_bits(x, y))
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((kx, x), (ky, y))| kx == ky && same_up_to_last_bits(x, y))
+            }
+            _ => a == b,
+        }
+    }
+
+    /// Serialises with each object's members in an order picked by `seed`.
+    fn shuffled_text(value: &J, seed: &mut u64) -> String {
+        match value {
+            J::Array(items) => {
+                let items: Vec<String> = items.iter().map(|v| shuffled_text(v, seed)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            J::Object(members) => {
+                let mut members: Vec<(&String, &J)> = members.iter().collect();
+                // Fisher-Yates with a small LCG: reproducible from the proptest seed.
+                for i in (1..members.len()).rev() {
+                    *seed = seed
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    let j = (*seed >> 33) as usize % (i + 1);
+                    members.swap(i, j);
+                }
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{} :\n{}",
+                            serde_json::to_string(k).unwrap(),
+                            shuffled_text(v, seed)
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", members.join(",\t"))
+            }
+            scalar => serde_json::to_string(scalar).unwrap(),
+        }
+    }
+
+    fn any_json() -> impl Strategy<Value = J> {
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<bool>().prop_map(J::Bool),
+            any::<i64>().prop_map(J::from),
+            any::<u64>().prop_map(J::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(J::from),
+            (-1e6..1e6f64).prop_map(J::from),
+            any::<String>().prop_map(J::String),
+            "[a-c\\\\\"/\u{0}-\u{1f}\u{7f}-\u{a0}\u{d7ff}\u{e000}\u{fffd}\u{10000}-\u{10010}]{0,6}"
+                .prop_map(J::String),
+        ];
+        leaf.prop_recursive(6, 96, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(J::Array),
+                prop::collection::btree_map(
+                    prop_oneof!["[a-d]{1,2}", any::<String>()],
+                    inner,
+                    0..8
+                )
+                .prop_map(|m| J::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Bytes drawn from JSON's own alphabet reach far deeper into the parser than noise.
+    fn json_like_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let alphabet: Vec<u8> =
+            b"{}[],:\"\\/ \n0123456789-+.eEtrufalsnubfuUdD8aA\xff\xc3\xa9\xed\xef\xbb\xbf".to_vec();
+        prop::collection::vec(prop::sample::select(alphabet), 0..200)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&bytes, 8);
+        }
+
+        #[test]
+        fn json_like_bytes_never_panic(bytes in json_like_bytes()) {
+            let _ = decode(&bytes, 4);
+        }
+
+        #[test]
+        fn agrees_with_serde_json(value in any_json()) {
+            let expected = from_serde(&value);
+            let compact = serde_json::to_string(&value).unwrap();
+            prop_assert_eq!(decode(compact.as_bytes(), 64), Ok(expected.clone()));
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            prop_assert_eq!(decode(pretty.as_bytes(), 64), Ok(expected));
+        }
+
+        #[test]
+        fn member_order_does_not_matter(value in any_json(), mut seed in any::<u64>()) {
+            let text = shuffled_text(&value, &mut seed);
+            let decoded = decode(text.as_bytes(), 64).map(normalized);
+            prop_assert_eq!(decoded, Ok(normalized(from_serde(&value))));
+        }
+
+        /// Whatever we accept, serde_json accepts as the same value: no input is read one
+        /// way by the gate and another way by a serde_json back end.
+        #[test]
+        fn accepted_input_reads_the_same_in_serde_json(bytes in json_like_bytes()) {
+            if let Ok(ours) = decode(&bytes, 64) {
+                let theirs: J = serde_json::from_slice(&bytes).unwrap();
+                let (ours, theirs) = (normalized(ours), normalized(from_serde(&theirs)));
+                prop_assert!(same_up_to_last_bits(&ours, &theirs), "{:?} != {:?}", ours, theirs);
+            }
+        }
+
+        /// The same, near valid documents: one byte of a serialised value replaced, inserted
+        /// or removed, where the interesting disagreements between parsers live.
+        #[test]
+        fn mutated_documents_read_the_same_in_serde_json(
+            value in any_json(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(b"{}[],:\"\\ 0-.eE+u\x00\x1f\xff".to_vec()),
+            edit in 0..3u8,
+        ) {
+            let mut bytes = serde_json::to_vec(&value).unwrap();
+            let i = at.index(bytes.len());
+            match edit {
+                0 => bytes[i] = byte,
+                1 => bytes.insert(i, byte),
+                _ => { bytes.remove(i); }
+            }
+            if let Ok(ours) = decode(&bytes, 64) {
+                let theirs: J = serde_json::from_slice(&bytes).unwrap();
+                let (ours, theirs) = (normalized(ours), normalized(from_serde(&theirs)));
+                prop_assert!(same_up_to_last_bits(&ours, &theirs), "{:?} != {:?}", ours, theirs);
+            }
+        }
+    }
+}

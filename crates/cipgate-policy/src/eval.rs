@@ -1,0 +1,565 @@
+//! The evaluator: decodes the body strictly, reads each declared field once, then decides
+//! every rule and lists every violation.
+
+use crate::decision::{Code, Decision, Outcome, RejectReason, Violation, REJECT_CITATION};
+use crate::document::{self, Limits};
+use crate::formats::{self, network_contains};
+use crate::ir::{
+    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, ListEntry, ListKind, Predicate,
+    Rule, Scalar, Subject,
+};
+use crate::policy::{CompiledPolicy, GatewayFacts, SignupRequest};
+use crate::tables::{self, PostalCode};
+use crate::value::Value;
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+pub fn evaluate(policy: &CompiledPolicy, request: &SignupRequest<'_>) -> Decision {
+    let input = &policy.ir.input;
+    let format = match document::body_format(request.content_type, &input.content_types) {
+        Ok(f) => f,
+        Err(reason) => return reject(policy, reason, request.facts),
+    };
+    let limits = Limits {
+        max_bytes: policy.max_body_bytes(),
+        max_depth: usize::try_from(input.max_depth).unwrap_or(usize::MAX),
+    };
+    let document = match document::decode(request.body, format, &limits) {
+        Ok(v) => v,
+        Err(reason) => return reject(policy, reason, request.facts),
+    };
+    let signup = Signup::read(policy, &document, format);
+    let mut violations = Vec::new();
+    signup.invalid_fields(&mut violations);
+    let ctx = Ctx {
+        policy,
+        signup: &signup,
+        facts: request.facts,
+    };
+    for rule in &policy.ir.rules {
+        ctx.rule(rule, &mut violations);
+    }
+    Decision::from_violations(violations, policy.policy_ref())
+}
+
+pub fn reject(policy: &CompiledPolicy, reason: RejectReason, facts: &GatewayFacts) -> Decision {
+    let mut violations = vec![Violation {
+        rule: reason.rule_id().to_string(),
+        field: None,
+        code: Code::Rejected,
+        outcome: Outcome::Reject,
+        message: reason.message().to_string(),
+        citation: REJECT_CITATION.to_string(),
+    }];
+    let empty = Signup::empty(policy);
+    let ctx = Ctx {
+        policy,
+        signup: &empty,
+        facts,
+    };
+    for rule in policy.ir.rules.iter().filter(|r| r.facts_only) {
+        ctx.rule(rule, &mut violations);
+    }
+    Decision::from_violations(violations, policy.policy_ref())
+}
+
+/// A field's value in one signup, typed and checked against its declaration.
+#[derive(Debug, Clone, PartialEq)]
+enum Slot<'d> {
+    Absent,
+    Invalid,
+    Valid(Val<'d>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Val<'d> {
+    /// Text as compared by rules; phone numbers in E.164 form.
+    Text(Cow<'d, str>),
+    Bool(bool),
+    Number(f64),
+    /// A non-empty list with this many elements.
+    List(usize),
+    Countries(&'static [&'static str]),
+    Ip(IpAddr),
+}
+
+/// The declared fields of one signup, read once. List elements get a row of their own.
+struct Signup<'d> {
+    /// Indexed by field; entries of list-element fields stay `Absent`.
+    top: Vec<Slot<'d>>,
+    /// Indexed by field: for list fields, one row of slots per element.
+    elements: Vec<Vec<Vec<Slot<'d>>>>,
+    fields: &'d [Field],
+}
+
+impl<'d> Signup<'d> {
+    fn empty(policy: &'d CompiledPolicy) -> Signup<'d> {
+        let n = policy.ir.fields.len();
+        Signup {
+            top: vec![Slot::Absent; n],
+            elements: vec![Vec::new(); n],
+            fields: &policy.ir.fields,
+        }
+    }
+
+    fn read(policy: &'d CompiledPolicy, document: &'d Value, format: BodyFormat) -> Signup<'d> {
+        let mut signup = Signup::empty(policy);
+        let fields = &policy.ir.fields;
+        let mut lists = Vec::new();
+        // Postal codes last: they are checked against the country read before them.
+        for postal_pass in [false, true] {
+            for (i, field) in fields.iter().enumerate() {
+                if field.list.is_some() || is_postal_code(field) != postal_pass {
+                    continue;
+                }
+                let country = postal_country(fields, field, &signup.top, &signup.top);
+                let (slot, items) = read_field(policy, field, document, format, country.as_deref());
+                set(&mut signup.top, i, slot);
+                if let Some(items) = items {
+                    lists.push((i, items));
+                }
+            }
+        }
+        for (i, items) in lists {
+            let rows = items
+                .iter()
+                .map(|element| read_element(policy, i, element, format, &signup.top))
+                .collect();
+            set(&mut signup.elements, i, rows);
+        }
+        signup
+    }
+
+    fn slot(&self, field: usize, element: Option<(usize, usize)>) -> &Slot<'d> {
+        let list = self.fields.get(field).and_then(|f| f.list);
+        let slot = match (list, element) {
+            (None, _) => self.top.get(field),
+            (Some(l), Some((el, index))) if l == el => self
+                .elements
+                .get(l)
+                .and_then(|rows| rows.get(index))
+                .and_then(|row| row.get(field)),
+            _ => None,
+        };
+        slot.unwrap_or(&Slot::Absent)
+    }
+
+    fn element_count(&self, list: usize) -> usize {
+        self.elements.get(list).map_or(0, Vec::len)
+    }
+
+    /// The name of a field as violations report it, with the element index for list fields.
+    fn instance_name(&self, field: usize, element: Option<(usize, usize)>) -> Option<String> {
+        let f = self.fields.get(field)?;
+        match (f.list, element) {
+            (Some(l), Some((el, index))) if l == el => {
+                let list = self.fields.get(l)?;
+                let relative = f.name.get(list.name.len() + 1..)?;
+                Some(format!("{}.{index}.{relative}", list.name))
+            }
+            _ => Some(f.name.clone()),
+        }
+    }
+
+    fn invalid_fields(&self, out: &mut Vec<Violation>) {
+        let mut report = |field: &Field, name: Option<String>| {
+            out.push(Violation {
+                rule: field.invalid.rule.clone(),
+                field: name,
+                code: Code::Invalid,
+                outcome: Outcome::Incomplete,
+                message: field.invalid.message.clone(),
+                citation: field.invalid.citation.clone(),
+            });
+        };
+        for (i, field) in self.fields.iter().enumerate() {
+            if field.list.is_none() && self.top.get(i) == Some(&Slot::Invalid) {
+                report(field, Some(field.name.clone()));
+            }
+            if let Some(rows) = self.elements.get(i) {
+                for (index, row) in rows.iter().enumerate() {
+                    for (j, slot) in row.iter().enumerate() {
+                        if *slot == Slot::Invalid {
+                            if let Some(item_field) = self.fields.get(j) {
+                                report(item_field, self.instance_name(j, Some((i, index))));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn set<T>(v: &mut [T], i: usize, value: T) {
+    if let Some(slot) = v.get_mut(i) {
+        *slot = value;
+    }
+}
+
+/// Reads the fields of one list element; postal codes are checked against the country of the
+/// same element or of the top level, whichever the declaration names.
+fn read_element<'d>(
+    policy: &'d CompiledPolicy,
+    list: usize,
+    element: &'d Value,
+    format: BodyFormat,
+    top: &[Slot<'d>],
+) -> Vec<Slot<'d>> {
+    let fields = &policy.ir.fields;
+    let mut row = vec![Slot::Absent; fields.len()];
+    for postal_pass in [false, true] {
+        for (j, field) in fields.iter().enumerate() {
+            if field.list != Some(list) || is_postal_code(field) != postal_pass {
+                continue;
+            }
+            let country = postal_country(fields, field, &row, top);
+            let (slot, _) = read_field(policy, field, element, format, country.as_deref());
+            set(&mut row, j, slot);
+        }
+    }
+    row
+}
+
+fn is_postal_code(field: &Field) -> bool {
+    matches!(field.format, Some(Format::PostalCode { .. }))
+}
+
+fn postal_country(fields: &[Field], field: &Field, row: &[Slot<'_>], top: &[Slot<'_>]) -> Option<String> {
+    let Some(Format::PostalCode { country }) = field.format else {
+        return None;
+    };
+    let in_element = fields.get(country).is_some_and(|c| c.list.is_some());
+    let slot = if in_element { row.get(country) } else { top.get(country) };
+    match slot {
+        Some(Slot::Valid(Val::Text(c))) => Some(c.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads one field from `root` (the document, or a list element). Returns the slot and, for
+/// list fields, the elements.
+fn read_field<'d>(
+    policy: &'d CompiledPolicy,
+    field: &'d Field,
+    root: &'d Value,
+    format: BodyFormat,
+    postal_country: Option<&str>,
+) -> (Slot<'d>, Option<&'d [Value]>) {
+    let path = match format {
+        BodyFormat::Json => &field.json,
+        BodyFormat::Form => &field.form,
+    };
+    let mut node = root;
+    for key in path {
+        match node {
+            Value::Object(_) => match node.member(key) {
+                Some(next) => node = next,
+                None => return (Slot::Absent, None),
+            },
+            Value::Null => return (Slot::Absent, None),
+            // Something other than an object where the path goes on: the document has
+            // another shape than the policy reads, so the field cannot be trusted.
+            _ => return (Slot::Invalid, None),
+        }
+    }
+    if *node == Value::Null {
+        return (Slot::Absent, None);
+    }
+    let from_form = format == BodyFormat::Form;
+    let slot = match (&field.ty, node) {
+        (FieldType::String, Value::String(s)) => {
+            if s.trim().is_empty() {
+                Slot::Invalid
+            } else {
+                check_format(policy, field.format.as_ref(), s, postal_country)
+            }
+        }
+        (FieldType::Enum(values), Value::String(s)) => {
+            if values.iter().any(|v| v == s) {
+                Slot::Valid(Val::Text(Cow::Borrowed(s)))
+            } else {
+                Slot::Invalid
+            }
+        }
+        (FieldType::Boolean, Value::Bool(b)) => Slot::Valid(Val::Bool(*b)),
+        (FieldType::Boolean, Value::String(s)) if from_form => match s.as_str() {
+            "true" => Slot::Valid(Val::Bool(true)),
+            "false" => Slot::Valid(Val::Bool(false)),
+            _ => Slot::Invalid,
+        },
+        (FieldType::Number { min, max }, value) => {
+            let n = match value {
+                Value::Number(n) => Some(*n),
+                Value::String(s) if from_form => parse_form_number(s),
+                _ => None,
+            };
+            match n {
+                Some(n) if min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m) => {
+                    Slot::Valid(Val::Number(n))
+                }
+                _ => Slot::Invalid,
+            }
+        }
+        (FieldType::List { max_items }, Value::Array(items)) => {
+            let too_many = u32::try_from(items.len()).map_or(true, |n| n > *max_items);
+            if too_many || !items.iter().all(|i| matches!(i, Value::Object(_))) {
+                Slot::Invalid
+            } else if items.is_empty() {
+                Slot::Absent
+            } else {
+                return (Slot::Valid(Val::List(items.len())), Some(items));
+            }
+        }
+        _ => Slot::Invalid,
+    };
+    (slot, None)
+}
+
+/// Numbers in form bodies: an optional minus, digits, an optional fraction. Nothing else
+/// (no exponent, no `inf`), so the gateway and a backend cannot read different numbers.
+fn parse_form_number(s: &str) -> Option<f64> {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || frac.is_some_and(|f| !digits(f)) || int.len() > 1 && int.starts_with('0') {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+fn check_format<'d>(
+    policy: &CompiledPolicy,
+    format: Option<&Format>,
+    s: &'d str,
+    postal_country: Option<&str>,
+) -> Slot<'d> {
+    let valid = |ok: bool| {
+        if ok {
+            Slot::Valid(Val::Text(Cow::Borrowed(s)))
+        } else {
+            Slot::Invalid
+        }
+    };
+    match format {
+        None => valid(true),
+        Some(Format::Email) => valid(formats::is_email(s)),
+        Some(Format::Phone) => match formats::normalize_phone(s) {
+            Some(e164) => Slot::Valid(Val::Text(Cow::Owned(e164))),
+            None => Slot::Invalid,
+        },
+        Some(Format::Country) => valid(tables::is_country(s)),
+        Some(Format::Subdivision) => valid(tables::is_subdivision(s)),
+        Some(Format::PostalCode { .. }) => {
+            valid(policy.postal_codes.is_valid(postal_country, s))
+        }
+        Some(Format::Pattern(i)) => valid(policy.patterns.get(*i).is_some_and(|r| r.is_match(s))),
+    }
+}
+
+struct Ctx<'a, 'd> {
+    policy: &'a CompiledPolicy,
+    signup: &'a Signup<'d>,
+    facts: &'a GatewayFacts,
+}
+
+impl Ctx<'_, '_> {
+    fn rule(&self, rule: &Rule, out: &mut Vec<Violation>) {
+        match rule.for_each {
+            Some(list) => {
+                for index in 0..self.signup.element_count(list) {
+                    self.rule_at(rule, Some((list, index)), out);
+                }
+            }
+            None => self.rule_at(rule, None, out),
+        }
+    }
+
+    fn rule_at(&self, rule: &Rule, element: Option<(usize, usize)>, out: &mut Vec<Violation>) {
+        let mut evidence = None;
+        if let Some(cond) = &rule.when {
+            if !self.cond(cond, element, true, &mut evidence) {
+                return;
+            }
+        }
+        if let Some(required) = rule.require {
+            if *self.signup.slot(required, element) != Slot::Absent {
+                return;
+            }
+        }
+        // A rule that fired on a named list cites the entry: the entry says why it is there.
+        let citation = evidence.map_or(&rule.citation, |e: &ListEntry| &e.citation);
+        out.push(Violation {
+            rule: rule.id.clone(),
+            field: rule.field.and_then(|f| self.signup.instance_name(f, element)),
+            code: rule.code,
+            outcome: rule.outcome,
+            message: rule.message.clone(),
+            citation: citation.clone(),
+        });
+    }
+
+    /// `positive` is false under a `not`, where a list match is no evidence for the rule.
+    fn cond<'p>(
+        &'p self,
+        cond: &'p Cond,
+        element: Option<(usize, usize)>,
+        positive: bool,
+        evidence: &mut Option<&'p ListEntry>,
+    ) -> bool {
+        match cond {
+            Cond::All(cs) => cs.iter().all(|c| self.cond(c, element, positive, evidence)),
+            Cond::Any(cs) => cs.iter().any(|c| self.cond(c, element, positive, evidence)),
+            Cond::Not(c) => !self.cond(c, element, !positive, evidence),
+            Cond::AnyItem { list, cond } => (0..self.signup.element_count(*list))
+                .any(|i| self.cond(cond, Some((*list, i)), positive, evidence)),
+            Cond::EveryItem { list, cond } => (0..self.signup.element_count(*list))
+                .all(|i| self.cond(cond, Some((*list, i)), positive, evidence)),
+            Cond::Test { subject, predicate } => {
+                let value = self.subject(subject, element);
+                self.test(&value, predicate, element, positive, evidence)
+            }
+        }
+    }
+
+    fn subject<'s>(&'s self, subject: &Subject, element: Option<(usize, usize)>) -> Cow<'s, Slot<'s>> {
+        match subject {
+            Subject::Field(f) => Cow::Borrowed(self.signup.slot(*f, element)),
+            Subject::CallingCountry(f) => Cow::Owned(match self.signup.slot(*f, element) {
+                Slot::Valid(Val::Text(e164)) => e164
+                    .get(1..)
+                    .and_then(tables::calling_countries)
+                    .map_or(Slot::Invalid, |(_, countries)| {
+                        Slot::Valid(Val::Countries(countries))
+                    }),
+                other => absent_or_invalid(other),
+            }),
+            Subject::SubdivisionCountry(f) => Cow::Owned(match self.signup.slot(*f, element) {
+                Slot::Valid(Val::Text(code)) => match code.split_once('-') {
+                    Some((country, _)) => Slot::Valid(Val::Text(Cow::Owned(country.to_string()))),
+                    None => Slot::Invalid,
+                },
+                other => absent_or_invalid(other),
+            }),
+            Subject::Fact(Fact::ClientIp) => Cow::Owned(
+                self.facts
+                    .client_ip
+                    .map_or(Slot::Absent, |ip| Slot::Valid(Val::Ip(ip))),
+            ),
+            Subject::Fact(Fact::GeoCountry) => Cow::Owned(match &self.facts.geo_country {
+                None => Slot::Absent,
+                Some(c) if tables::is_country(c) => Slot::Valid(Val::Text(Cow::Owned(c.clone()))),
+                Some(_) => Slot::Invalid,
+            }),
+            Subject::Fact(Fact::Time) => Cow::Owned(
+                self.facts
+                    .time
+                    .map_or(Slot::Absent, |t| Slot::Valid(Val::Number(t as f64))),
+            ),
+        }
+    }
+
+    fn test<'p>(
+        &'p self,
+        slot: &Slot<'_>,
+        predicate: &'p Predicate,
+        element: Option<(usize, usize)>,
+        positive: bool,
+        evidence: &mut Option<&'p ListEntry>,
+    ) -> bool {
+        if let Predicate::Present(wanted) = predicate {
+            return (*slot != Slot::Absent) == *wanted;
+        }
+        let Slot::Valid(value) = slot else {
+            return false;
+        };
+        match predicate {
+            Predicate::Present(_) => false,
+            Predicate::Equals(s) => equals(value, s),
+            Predicate::In(values) => values.iter().any(|s| equals(value, s)),
+            Predicate::InList(l) => {
+                let Some(list) = self.policy.ir.lists.get(*l) else {
+                    return false;
+                };
+                let found = list_match(list.kind, &list.entries, value);
+                if let (Some(entry), true) = (found, positive) {
+                    evidence.get_or_insert(entry);
+                }
+                found.is_some()
+            }
+            Predicate::Matches(i) => match (value, self.policy.patterns.get(*i)) {
+                (Val::Text(t), Some(re)) => re.is_match(t),
+                _ => false,
+            },
+            Predicate::Compare(op, bound) => match value {
+                Val::Number(n) => match op {
+                    CompareOp::Lt => n < bound,
+                    CompareOp::Lte => n <= bound,
+                    CompareOp::Gt => n > bound,
+                    CompareOp::Gte => n >= bound,
+                },
+                _ => false,
+            },
+            Predicate::SameAs(other) | Predicate::DiffersFrom(other) => {
+                let other = self.subject(other, element);
+                let Slot::Valid(other) = other.as_ref() else {
+                    return false;
+                };
+                let same = same_value(value, other);
+                matches!(predicate, Predicate::SameAs(_)) == same
+            }
+            Predicate::InNetworks(networks) => match value {
+                Val::Ip(ip) => networks.iter().any(|n| network_contains(n, *ip)),
+                _ => false,
+            },
+            Predicate::UsesPostalCode(wanted) => match value {
+                Val::Text(c) => {
+                    matches!(tables::postal_code(c), PostalCode::Pattern(_)) == *wanted
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+fn absent_or_invalid(slot: &Slot<'_>) -> Slot<'static> {
+    match slot {
+        Slot::Absent => Slot::Absent,
+        _ => Slot::Invalid,
+    }
+}
+
+fn equals(value: &Val<'_>, s: &Scalar) -> bool {
+    match (value, s) {
+        (Val::Text(t), Scalar::String(s)) => t == s,
+        (Val::Countries(cs), Scalar::String(s)) => cs.contains(&s.as_str()),
+        (Val::Bool(b), Scalar::Bool(s)) => b == s,
+        (Val::Number(n), Scalar::Number(s)) => n == s,
+        _ => false,
+    }
+}
+
+fn same_value(a: &Val<'_>, b: &Val<'_>) -> bool {
+    match (a, b) {
+        (Val::Countries(cs), Val::Text(t)) | (Val::Text(t), Val::Countries(cs)) => {
+            cs.contains(&t.as_ref())
+        }
+        (Val::Countries(x), Val::Countries(y)) => x.iter().any(|c| y.contains(c)),
+        _ => a == b,
+    }
+}
+
+fn list_match<'l>(kind: ListKind, entries: &'l [ListEntry], value: &Val<'_>) -> Option<&'l ListEntry> {
+    match (kind, value) {
+        (ListKind::Text, Val::Text(t)) => {
+            let folded = formats::fold_text(t);
+            entries.iter().find(|e| e.value == folded)
+        }
+        (_, Val::Text(t)) => entries.iter().find(|e| e.value == *t),
+        (_, Val::Countries(cs)) => entries.iter().find(|e| cs.contains(&e.value.as_str())),
+        _ => None,
+    }
+}

@@ -1,0 +1,253 @@
+//! The value formats of the policy language (email, phone, country, subdivision, postal code)
+//! and the small parsers the compiler shares with the evaluator (dates, networks, names).
+
+use crate::ir::Network;
+use crate::tables::{self, PostalCode};
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+/// A structural email check: one `@`, a local part without spaces or quotes, and a domain of
+/// at least two labels. Deliverability is the provider's verification step, not the gate's.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.chars().all(|c| {
+            c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c) || !c.is_ascii()
+        })
+        && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = s.len() <= 254
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric()))
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()));
+    local_ok && domain_ok
+}
+
+/// The E.164 form (`+4930901820`) of a number written in international form, or `None`.
+/// Spaces, hyphens, dots and parentheses may separate digits; the calling code must exist.
+pub fn normalize_phone(s: &str) -> Option<String> {
+    let rest = s.strip_prefix('+')?;
+    if !rest.starts_with(|c: char| c.is_ascii_digit()) || !rest.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut out = String::with_capacity(16);
+    out.push('+');
+    let mut last_separator: Option<char> = None;
+    for c in rest.chars() {
+        if c.is_ascii_digit() {
+            out.push(c);
+            last_separator = None;
+        } else if " -.()".contains(c) {
+            // Two separators in a row only around an area code: "+1 (512) 555".
+            if let Some(prev) = last_separator {
+                if !((prev == ' ' && c == '(') || (prev == ')' && c == ' ')) {
+                    return None;
+                }
+            }
+            last_separator = Some(c);
+        } else {
+            return None;
+        }
+    }
+    let digits = out.get(1..)?;
+    if !(7..=15).contains(&digits.len()) {
+        return None;
+    }
+    tables::calling_countries(digits)?;
+    Some(out)
+}
+
+/// Names as compared against text lists: ASCII case folded, white space collapsed.
+pub fn fold_text(s: &str) -> String {
+    s.split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Seconds since the Unix epoch of `2026-01-31` or `2026-01-31T12:00:00Z` (UTC only).
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t.strip_suffix('Z')?)),
+        None => (s, None),
+    };
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = digits(parts.next()?, 4)?;
+    let month: i64 = digits(parts.next()?, 2)?;
+    let day: i64 = digits(parts.next()?, 2)?;
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+        return None;
+    }
+    let seconds = match time {
+        Some(t) => {
+            let mut hms = t.splitn(3, ':');
+            let h: i64 = digits(hms.next()?, 2)?;
+            let m: i64 = digits(hms.next()?, 2)?;
+            let sec: i64 = digits(hms.next()?, 2)?;
+            if h > 23 || m > 59 || sec > 59 {
+                return None;
+            }
+            h * 3600 + m * 60 + sec
+        }
+        None => 0,
+    };
+    Some(days_from_civil(year, month, day) * 86_400 + seconds)
+}
+
+fn digits(s: &str, len: usize) -> Option<i64> {
+    if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `192.0.2.0/24` or `2001:db8::/32`; IPv4 networks are kept IPv4-mapped.
+pub fn parse_network(s: &str) -> Option<Network> {
+    let (addr, prefix) = s.split_once('/')?;
+    let prefix: u8 = digits_u8(prefix)?;
+    match addr.parse::<IpAddr>().ok()? {
+        IpAddr::V4(v4) if prefix <= 32 => Some(Network {
+            addr: v4.to_ipv6_mapped().octets(),
+            prefix: prefix + 96,
+        }),
+        IpAddr::V6(v6) if prefix <= 128 => Some(Network {
+            addr: v6.octets(),
+            prefix,
+        }),
+        _ => None,
+    }
+}
+
+fn digits_u8(s: &str) -> Option<u8> {
+    if s.is_empty() || s.len() > 3 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+pub fn network_contains(network: &Network, ip: IpAddr) -> bool {
+    let octets = match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    };
+    let bits = u32::from(network.prefix.min(128));
+    let a = u128::from_be_bytes(network.addr);
+    let b = u128::from_be_bytes(octets);
+    let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+    a & mask == b & mask
+}
+
+/// Postal code patterns, compiled the first time a country is seen: compiling all of them
+/// up front would cost every module start-up for countries that may never sign up.
+#[derive(Debug, Default)]
+pub(crate) struct PostalCodes {
+    compiled: Mutex<BTreeMap<String, Option<Regex>>>,
+}
+
+impl PostalCodes {
+    /// Whether `code` is a valid postal code for `country`. Countries without data accept
+    /// any short code of letters, digits, spaces and hyphens.
+    pub fn is_valid(&self, country: Option<&str>, code: &str) -> bool {
+        let pattern = match country.map(tables::postal_code) {
+            Some(PostalCode::Pattern(p)) => p,
+            _ => return is_plausible_postal_code(code),
+        };
+        let country = country.unwrap_or_default();
+        if let Ok(mut cache) = self.compiled.lock() {
+            let regex = cache
+                .entry(country.to_string())
+                .or_insert_with(|| Regex::new(pattern).ok());
+            return regex.as_ref().is_some_and(|r| r.is_match(code));
+        }
+        // A poisoned lock only loses the cache.
+        Regex::new(pattern).is_ok_and(|r| r.is_match(code))
+    }
+}
+
+fn is_plausible_postal_code(code: &str) -> bool {
+    (2..=12).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for ok in ["a@example.com", "lena.vogel@example.de", "x+tag@sub.example.co.uk", "ü@bücher.example"] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in ["", "a", "a@", "@b.c", "a@b", "a b@c.de", "a@@b.de", ".a@b.de", "a..b@c.de", "a@-b.de", "a@b.123", " a@b.de"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(normalize_phone("+49 30 901820").as_deref(), Some("+4930901820"));
+        assert_eq!(normalize_phone("+1 (512) 555-0142").as_deref(), Some("+15125550142"));
+        for bad in ["4930901820", "+", "+49", "+49  30 901820", "+49 30 90182O", "+49-", " +4930901820", "+1234567890123456"] {
+            assert_eq!(normalize_phone(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_timestamp("1970-01-01"), Some(0));
+        assert_eq!(parse_timestamp("2000-03-01"), Some(951_868_800));
+        assert_eq!(parse_timestamp("2024-02-29T13:19:35Z"), Some(1_709_212_775));
+        assert_eq!(parse_timestamp("2024-02-30"), None);
+        assert_eq!(parse_timestamp("2024-2-3"), None);
+    }
+
+    #[test]
+    fn networks() {
+        let n = parse_network("192.0.2.0/24").unwrap();
+        assert!(network_contains(&n, "192.0.2.77".parse().unwrap()));
+        assert!(!network_contains(&n, "192.0.3.1".parse().unwrap()));
+        let v6 = parse_network("2001:db8::/32").unwrap();
+        assert!(network_contains(&v6, "2001:db8:1::1".parse().unwrap()));
+        assert!(!network_contains(&v6, "192.0.2.1".parse().unwrap()));
+        assert!(parse_network("192.0.2.0/33").is_none());
+        assert!(parse_network("nonsense/8").is_none());
+    }
+}

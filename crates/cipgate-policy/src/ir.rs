@@ -1,0 +1,211 @@
+//! The compiled form of a policy: what the compiler writes and every runtime loads.
+//!
+//! Named conditions are inlined and every field, list and pattern is referred to by index, so
+//! the evaluator never looks anything up by name. The serialised form (JSON, in declaration
+//! order) is canonical: its sha256 identifies the policy in every decision.
+
+use crate::decision::{Code, Outcome};
+use serde::{Deserialize, Serialize};
+
+/// Version of the compiled form; runtimes refuse forms they do not know.
+pub const COMPILED_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyIr {
+    pub format: u32,
+    pub meta: Meta,
+    pub input: Input,
+    pub fields: Vec<Field>,
+    pub lists: Vec<NamedList>,
+    /// Regular expressions, referred to by index from formats and conditions.
+    pub patterns: Vec<String>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyFormat {
+    /// `application/json`
+    Json,
+    /// `application/x-www-form-urlencoded`
+    Form,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    pub content_types: Vec<BodyFormat>,
+    pub max_body_bytes: u32,
+    pub max_depth: u32,
+}
+
+/// A field the policy reads. Fields inside a list (`list: Some(i)`) have paths relative to
+/// one element of that list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// Dotted name used in rules and violations (`customer.address.country`).
+    pub name: String,
+    /// Object keys from the document root (or the list element) in a JSON body.
+    pub json: Vec<String>,
+    /// Key segments in a form body (`customer.address.country` splits on dots).
+    pub form: Vec<String>,
+    pub ty: FieldType,
+    pub format: Option<Format>,
+    pub list: Option<usize>,
+    /// The rule that reports an invalid value of this field.
+    pub invalid: RuleText,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleText {
+    pub rule: String,
+    pub message: String,
+    pub citation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    String,
+    Boolean,
+    Number { min: Option<f64>, max: Option<f64> },
+    Enum(Vec<String>),
+    List { max_items: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Email,
+    /// International form: `+`, the calling code, the number; spaces, dots, hyphens and
+    /// parentheses between digits are allowed and removed.
+    Phone,
+    /// ISO 3166-1 alpha-2, exactly, in ASCII upper case.
+    Country,
+    /// ISO 3166-2, exactly (`DE-BE`).
+    Subdivision,
+    /// The postal code format of the country in field `country`.
+    PostalCode { country: usize },
+    /// A custom regular expression (index into `patterns`).
+    Pattern(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    Country,
+    Subdivision,
+    /// Names, compared after folding ASCII case and collapsing white space.
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedList {
+    pub name: String,
+    pub kind: ListKind,
+    pub entries: Vec<ListEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListEntry {
+    /// For text lists, already folded.
+    pub value: String,
+    pub reason: String,
+    pub citation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    pub outcome: Outcome,
+    pub code: Code,
+    /// Evaluate once per element of this list field.
+    pub for_each: Option<usize>,
+    /// The rule fires when this field is absent (and `when` holds).
+    pub require: Option<usize>,
+    /// The field the violation is about.
+    pub field: Option<usize>,
+    pub when: Option<Cond>,
+    pub message: String,
+    pub citation: String,
+    /// The rule reads only gateway facts, so it is decided even for a rejected body.
+    pub facts_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Not(Box<Cond>),
+    AnyItem { list: usize, cond: Box<Cond> },
+    EveryItem { list: usize, cond: Box<Cond> },
+    Test { subject: Subject, predicate: Predicate },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    Field(usize),
+    /// The countries that the calling code (and NANP area code) of a phone field belongs to.
+    CallingCountry(usize),
+    /// The country part of an ISO 3166-2 subdivision field.
+    SubdivisionCountry(usize),
+    Fact(Fact),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fact {
+    ClientIp,
+    GeoCountry,
+    /// Seconds since the Unix epoch, as the gateway saw the request.
+    Time,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Predicate {
+    Present(bool),
+    Equals(Scalar),
+    In(Vec<Scalar>),
+    InList(usize),
+    Matches(usize),
+    Compare(CompareOp, f64),
+    SameAs(Subject),
+    DiffersFrom(Subject),
+    InNetworks(Vec<Network>),
+    UsesPostalCode(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareOp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scalar {
+    Bool(bool),
+    Number(f64),
+    String(String),
+}
+
+/// An IP network in CIDR form, stored as 16 bytes (IPv4 mapped into IPv6) and a prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub addr: [u8; 16],
+    pub prefix: u8,
+}

