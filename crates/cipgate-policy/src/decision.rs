@@ -4,7 +4,9 @@ use serde::Serialize;
 
 /// What happens to the signup. Declared from weakest to strongest so that `max` combines
 /// outcomes in the documented order: deny > reject > incomplete > review > allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Allow,

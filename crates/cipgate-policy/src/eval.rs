@@ -12,6 +12,7 @@ use crate::policy::{CompiledPolicy, GatewayFacts, SignupRequest};
 use crate::tables::{self, PostalCode};
 use crate::value::Value;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::net::IpAddr;
 
 pub fn evaluate(policy: &CompiledPolicy, request: &SignupRequest<'_>) -> Decision {
@@ -31,11 +32,7 @@ pub fn evaluate(policy: &CompiledPolicy, request: &SignupRequest<'_>) -> Decisio
     let signup = Signup::read(policy, &document, format);
     let mut violations = Vec::new();
     signup.invalid_fields(&mut violations);
-    let ctx = Ctx {
-        policy,
-        signup: &signup,
-        facts: request.facts,
-    };
+    let ctx = Ctx::new(policy, &signup, request.facts);
     for rule in &policy.ir.rules {
         ctx.rule(rule, &mut violations);
     }
@@ -52,11 +49,7 @@ pub fn reject(policy: &CompiledPolicy, reason: RejectReason, facts: &GatewayFact
         citation: REJECT_CITATION.to_string(),
     }];
     let empty = Signup::empty(policy);
-    let ctx = Ctx {
-        policy,
-        signup: &empty,
-        facts,
-    };
+    let ctx = Ctx::new(policy, &empty, facts);
     for rule in policy.ir.rules.iter().filter(|r| r.facts_only) {
         ctx.rule(rule, &mut violations);
     }
@@ -225,12 +218,21 @@ fn is_postal_code(field: &Field) -> bool {
     matches!(field.format, Some(Format::PostalCode { .. }))
 }
 
-fn postal_country(fields: &[Field], field: &Field, row: &[Slot<'_>], top: &[Slot<'_>]) -> Option<String> {
+fn postal_country(
+    fields: &[Field],
+    field: &Field,
+    row: &[Slot<'_>],
+    top: &[Slot<'_>],
+) -> Option<String> {
     let Some(Format::PostalCode { country }) = field.format else {
         return None;
     };
     let in_element = fields.get(country).is_some_and(|c| c.list.is_some());
-    let slot = if in_element { row.get(country) } else { top.get(country) };
+    let slot = if in_element {
+        row.get(country)
+    } else {
+        top.get(country)
+    };
     match slot {
         Some(Slot::Valid(Val::Text(c))) => Some(c.to_string()),
         _ => None,
@@ -353,20 +355,39 @@ fn check_format<'d>(
         },
         Some(Format::Country) => valid(tables::is_country(s)),
         Some(Format::Subdivision) => valid(tables::is_subdivision(s)),
-        Some(Format::PostalCode { .. }) => {
-            valid(policy.postal_codes.is_valid(postal_country, s))
-        }
+        Some(Format::PostalCode { .. }) => valid(policy.postal_codes.is_valid(postal_country, s)),
         Some(Format::Pattern(i)) => valid(policy.patterns.get(*i).is_some_and(|r| r.is_match(s))),
     }
+}
+
+/// A list entry that made a condition true: (list, entry) indices.
+type Evidence = Option<(usize, usize)>;
+
+/// A named condition's value in this signup, once decided.
+#[derive(Debug, Clone, Copy)]
+enum Memo {
+    Undecided,
+    Decided(bool, Evidence),
 }
 
 struct Ctx<'a, 'd> {
     policy: &'a CompiledPolicy,
     signup: &'a Signup<'d>,
     facts: &'a GatewayFacts,
+    /// Named conditions that do not depend on a list element, decided once per signup.
+    named: Vec<Cell<Memo>>,
 }
 
-impl Ctx<'_, '_> {
+impl<'a, 'd> Ctx<'a, 'd> {
+    fn new(policy: &'a CompiledPolicy, signup: &'a Signup<'d>, facts: &'a GatewayFacts) -> Self {
+        Ctx {
+            policy,
+            signup,
+            facts,
+            named: vec![Cell::new(Memo::Undecided); policy.ir.conditions.len()],
+        }
+    }
+
     fn rule(&self, rule: &Rule, out: &mut Vec<Violation>) {
         match rule.for_each {
             Some(list) => {
@@ -391,10 +412,14 @@ impl Ctx<'_, '_> {
             }
         }
         // A rule that fired on a named list cites the entry: the entry says why it is there.
-        let citation = evidence.map_or(&rule.citation, |e: &ListEntry| &e.citation);
+        let citation = evidence
+            .and_then(|(l, e)| self.policy.ir.lists.get(l)?.entries.get(e))
+            .map_or(&rule.citation, |entry| &entry.citation);
         out.push(Violation {
             rule: rule.id.clone(),
-            field: rule.field.and_then(|f| self.signup.instance_name(f, element)),
+            field: rule
+                .field
+                .and_then(|f| self.signup.instance_name(f, element)),
             code: rule.code,
             outcome: rule.outcome,
             message: rule.message.clone(),
@@ -403,17 +428,26 @@ impl Ctx<'_, '_> {
     }
 
     /// `positive` is false under a `not`, where a list match is no evidence for the rule.
-    fn cond<'p>(
-        &'p self,
-        cond: &'p Cond,
+    fn cond(
+        &self,
+        cond: &Cond,
         element: Option<(usize, usize)>,
         positive: bool,
-        evidence: &mut Option<&'p ListEntry>,
+        evidence: &mut Evidence,
     ) -> bool {
         match cond {
             Cond::All(cs) => cs.iter().all(|c| self.cond(c, element, positive, evidence)),
             Cond::Any(cs) => cs.iter().any(|c| self.cond(c, element, positive, evidence)),
             Cond::Not(c) => !self.cond(c, element, !positive, evidence),
+            Cond::Named(i) => {
+                let (value, found) = self.named(*i, element);
+                if positive && value {
+                    if let Some(found) = found {
+                        evidence.get_or_insert(found);
+                    }
+                }
+                value
+            }
             Cond::AnyItem { list, cond } => (0..self.signup.element_count(*list))
                 .any(|i| self.cond(cond, Some((*list, i)), positive, evidence)),
             Cond::EveryItem { list, cond } => (0..self.signup.element_count(*list))
@@ -425,7 +459,31 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn subject<'s>(&'s self, subject: &Subject, element: Option<(usize, usize)>) -> Cow<'s, Slot<'s>> {
+    /// Decides named condition `i`, from the memo where its value cannot depend on the element.
+    fn named(&self, i: usize, element: Option<(usize, usize)>) -> (bool, Evidence) {
+        let Some(named) = self.policy.ir.conditions.get(i) else {
+            return (false, None);
+        };
+        let memo = self
+            .named
+            .get(i)
+            .filter(|_| element.is_none() || !named.reads_elements);
+        if let Some(Memo::Decided(value, found)) = memo.map(Cell::get) {
+            return (value, found);
+        }
+        let mut found = None;
+        let value = self.cond(&named.cond, element, true, &mut found);
+        if let Some(memo) = memo {
+            memo.set(Memo::Decided(value, found));
+        }
+        (value, found)
+    }
+
+    fn subject<'s>(
+        &'s self,
+        subject: &Subject,
+        element: Option<(usize, usize)>,
+    ) -> Cow<'s, Slot<'s>> {
         match subject {
             Subject::Field(f) => Cow::Borrowed(self.signup.slot(*f, element)),
             Subject::CallingCountry(f) => Cow::Owned(match self.signup.slot(*f, element) {
@@ -462,13 +520,13 @@ impl Ctx<'_, '_> {
         }
     }
 
-    fn test<'p>(
-        &'p self,
+    fn test(
+        &self,
         slot: &Slot<'_>,
-        predicate: &'p Predicate,
+        predicate: &Predicate,
         element: Option<(usize, usize)>,
         positive: bool,
-        evidence: &mut Option<&'p ListEntry>,
+        evidence: &mut Evidence,
     ) -> bool {
         if let Predicate::Present(wanted) = predicate {
             return (*slot != Slot::Absent) == *wanted;
@@ -486,7 +544,7 @@ impl Ctx<'_, '_> {
                 };
                 let found = list_match(list.kind, &list.entries, value);
                 if let (Some(entry), true) = (found, positive) {
-                    evidence.get_or_insert(entry);
+                    evidence.get_or_insert((*l, entry));
                 }
                 found.is_some()
             }
@@ -516,9 +574,7 @@ impl Ctx<'_, '_> {
                 _ => false,
             },
             Predicate::UsesPostalCode(wanted) => match value {
-                Val::Text(c) => {
-                    matches!(tables::postal_code(c), PostalCode::Pattern(_)) == *wanted
-                }
+                Val::Text(c) => matches!(tables::postal_code(c), PostalCode::Pattern(_)) == *wanted,
                 _ => false,
             },
         }
@@ -552,14 +608,15 @@ fn same_value(a: &Val<'_>, b: &Val<'_>) -> bool {
     }
 }
 
-fn list_match<'l>(kind: ListKind, entries: &'l [ListEntry], value: &Val<'_>) -> Option<&'l ListEntry> {
+/// The index of the entry of a named list that `value` matches.
+fn list_match(kind: ListKind, entries: &[ListEntry], value: &Val<'_>) -> Option<usize> {
     match (kind, value) {
         (ListKind::Text, Val::Text(t)) => {
             let folded = formats::fold_text(t);
-            entries.iter().find(|e| e.value == folded)
+            entries.iter().position(|e| e.value == folded)
         }
-        (_, Val::Text(t)) => entries.iter().find(|e| e.value == *t),
-        (_, Val::Countries(cs)) => entries.iter().find(|e| cs.contains(&e.value.as_str())),
+        (_, Val::Text(t)) => entries.iter().position(|e| e.value == *t),
+        (_, Val::Countries(cs)) => entries.iter().position(|e| cs.contains(&e.value.as_str())),
         _ => None,
     }
 }

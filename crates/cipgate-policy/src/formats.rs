@@ -31,7 +31,9 @@ pub fn is_email(s: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric()))
+                && l.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric())
+                })
         })
         && labels
             .last()
@@ -43,7 +45,9 @@ pub fn is_email(s: &str) -> bool {
 /// Spaces, hyphens, dots and parentheses may separate digits; the calling code must exist.
 pub fn normalize_phone(s: &str) -> Option<String> {
     let rest = s.strip_prefix('+')?;
-    if !rest.starts_with(|c: char| c.is_ascii_digit()) || !rest.ends_with(|c: char| c.is_ascii_digit()) {
+    if !rest.starts_with(|c: char| c.is_ascii_digit())
+        || !rest.ends_with(|c: char| c.is_ascii_digit())
+    {
         return None;
     }
     let mut out = String::with_capacity(16);
@@ -169,7 +173,11 @@ pub fn network_contains(network: &Network, ip: IpAddr) -> bool {
     let bits = u32::from(network.prefix.min(128));
     let a = u128::from_be_bytes(network.addr);
     let b = u128::from_be_bytes(octets);
-    let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits)
+    };
     a & mask == b & mask
 }
 
@@ -213,19 +221,52 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in ["a@example.com", "lena.vogel@example.de", "x+tag@sub.example.co.uk", "ü@bücher.example"] {
+        for ok in [
+            "a@example.com",
+            "lena.vogel@example.de",
+            "x+tag@sub.example.co.uk",
+            "ü@bücher.example",
+        ] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["", "a", "a@", "@b.c", "a@b", "a b@c.de", "a@@b.de", ".a@b.de", "a..b@c.de", "a@-b.de", "a@b.123", " a@b.de"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.c",
+            "a@b",
+            "a b@c.de",
+            "a@@b.de",
+            ".a@b.de",
+            "a..b@c.de",
+            "a@-b.de",
+            "a@b.123",
+            " a@b.de",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }
 
     #[test]
     fn phones() {
-        assert_eq!(normalize_phone("+49 30 901820").as_deref(), Some("+4930901820"));
-        assert_eq!(normalize_phone("+1 (512) 555-0142").as_deref(), Some("+15125550142"));
-        for bad in ["4930901820", "+", "+49", "+49  30 901820", "+49 30 90182O", "+49-", " +4930901820", "+1234567890123456"] {
+        assert_eq!(
+            normalize_phone("+49 30 901820").as_deref(),
+            Some("+4930901820")
+        );
+        assert_eq!(
+            normalize_phone("+1 (512) 555-0142").as_deref(),
+            Some("+15125550142")
+        );
+        for bad in [
+            "4930901820",
+            "+",
+            "+49",
+            "+49  30 901820",
+            "+49 30 90182O",
+            "+49-",
+            " +4930901820",
+            "+1234567890123456",
+        ] {
             assert_eq!(normalize_phone(bad), None, "{bad}");
         }
     }

@@ -1,7 +1,7 @@
 //! The compiled form of a policy: what the compiler writes and every runtime loads.
 //!
-//! Named conditions are inlined and every field, list and pattern is referred to by index, so
-//! the evaluator never looks anything up by name. The serialised form (JSON, in declaration
+//! Every field, list, pattern and named condition is referred to by index, so the evaluator
+//! never looks anything up by name. The serialised form (JSON, in declaration
 //! order) is canonical: its sha256 identifies the policy in every decision.
 
 use crate::decision::{Code, Outcome};
@@ -19,7 +19,18 @@ pub struct PolicyIr {
     pub lists: Vec<NamedList>,
     /// Regular expressions, referred to by index from formats and conditions.
     pub patterns: Vec<String>,
+    /// Named conditions, referred to by index from [`Cond::Named`]; the evaluator decides
+    /// each at most once per signup (per list element where it reads element fields).
+    pub conditions: Vec<NamedCond>,
     pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedCond {
+    pub name: String,
+    pub cond: Cond,
+    /// Whether it reads fields of list elements, so its value depends on the element.
+    pub reads_elements: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -93,7 +104,9 @@ pub enum Format {
     /// ISO 3166-2, exactly (`DE-BE`).
     Subdivision,
     /// The postal code format of the country in field `country`.
-    PostalCode { country: usize },
+    PostalCode {
+        country: usize,
+    },
     /// A custom regular expression (index into `patterns`).
     Pattern(usize),
 }
@@ -146,9 +159,19 @@ pub enum Cond {
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
-    AnyItem { list: usize, cond: Box<Cond> },
-    EveryItem { list: usize, cond: Box<Cond> },
-    Test { subject: Subject, predicate: Predicate },
+    Named(usize),
+    AnyItem {
+        list: usize,
+        cond: Box<Cond>,
+    },
+    EveryItem {
+        list: usize,
+        cond: Box<Cond>,
+    },
+    Test {
+        subject: Subject,
+        predicate: Predicate,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@
 //! let decision = compiled.policy.evaluate(&SignupRequest {
 //!     body: br#"{"customer": {"kind": "individual"}}"#,
 //!     content_type: Some("application/json"),
-//!     facts: GatewayFacts::default(),
+//!     facts: &GatewayFacts::default(),
 //! });
 //! assert_eq!(decision.outcome.as_str(), "incomplete");
 //! # }

@@ -2,8 +2,8 @@
 //! sha256 and its regular expressions), ready to evaluate many requests.
 
 use crate::decision::{Decision, PolicyRef, RejectReason};
-use crate::ir::{PolicyIr, COMPILED_FORMAT};
 use crate::formats::PostalCodes;
+use crate::ir::{PolicyIr, COMPILED_FORMAT};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -54,7 +54,10 @@ impl fmt::Display for LoadError {
                 "the compiled policy has format {v}; this runtime reads format {COMPILED_FORMAT}"
             ),
             LoadError::BadPattern { index, error } => {
-                write!(f, "pattern {index} of the compiled policy does not compile: {error}")
+                write!(
+                    f,
+                    "pattern {index} of the compiled policy does not compile: {error}"
+                )
             }
         }
     }

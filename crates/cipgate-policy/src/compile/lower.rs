@@ -5,9 +5,8 @@ use super::diagnostics::{closest, Diagnostic, Position};
 use super::yaml::{Key, Node, NodeKind};
 use crate::decision::{Code, Outcome};
 use crate::ir::{
-    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListEntry, ListKind,
-    Meta, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
-    COMPILED_FORMAT,
+    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListEntry, ListKind, Meta,
+    NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject, COMPILED_FORMAT,
 };
 use crate::{formats, tables};
 use std::collections::HashMap;
@@ -26,8 +25,20 @@ const TOP_KEYS: &[&str] = &[
 ];
 const INPUT_KEYS: &[&str] = &["content_types", "max_body_bytes", "max_depth", "fields"];
 const FIELD_KEYS: &[&str] = &[
-    "type", "values", "format", "country", "pattern", "min", "max", "max_items", "items", "json",
-    "form", "message", "citation", "rule",
+    "type",
+    "values",
+    "format",
+    "country",
+    "pattern",
+    "min",
+    "max",
+    "max_items",
+    "items",
+    "json",
+    "form",
+    "message",
+    "citation",
+    "rule",
 ];
 const LIST_KEYS: &[&str] = &["type", "description", "entries"];
 const ENTRY_KEYS: &[&str] = &["reason", "citation"];
@@ -73,7 +84,10 @@ pub fn lower(root: &Node) -> Result<PolicyIr, Vec<Diagnostic>> {
 enum Kind {
     Text(Option<Format>),
     Bool,
-    Number { min: Option<f64>, max: Option<f64> },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     Enum(Vec<String>),
     List,
     Country,
@@ -122,6 +136,7 @@ struct Lowering {
     list_index: HashMap<String, usize>,
     patterns: Vec<String>,
     conditions: HashMap<String, Node>,
+    named: Vec<NamedCond>,
     /// Named conditions being expanded, to report cycles.
     expanding: Vec<String>,
 }
@@ -150,7 +165,10 @@ impl Lowering {
             _ => {
                 self.error(
                     node.at,
-                    format!("{what} must be a mapping of `key: value` lines, not {}", node.describe()),
+                    format!(
+                        "{what} must be a mapping of `key: value` lines, not {}",
+                        node.describe()
+                    ),
                 );
                 None
             }
@@ -163,7 +181,10 @@ impl Lowering {
             _ => {
                 self.error(
                     node.at,
-                    format!("{what} must be a list (`- item` lines or `[a, b]`), not {}", node.describe()),
+                    format!(
+                        "{what} must be a list (`- item` lines or `[a, b]`), not {}",
+                        node.describe()
+                    ),
                 );
                 None
             }
@@ -190,7 +211,10 @@ impl Lowering {
         match &node.kind {
             NodeKind::Scalar { text, .. } => Some(text.clone()),
             _ => {
-                self.error(node.at, format!("{what} must be a single value, not {}", node.describe()));
+                self.error(
+                    node.at,
+                    format!("{what} must be a single value, not {}", node.describe()),
+                );
                 None
             }
         }
@@ -210,7 +234,11 @@ impl Lowering {
             NodeKind::Scalar { text, plain: true } if text == "true" => Some(true),
             NodeKind::Scalar { text, plain: true } if text == "false" => Some(false),
             _ => {
-                self.error_help(node.at, format!("{what} must be true or false"), "write `true` or `false`, without quotes");
+                self.error_help(
+                    node.at,
+                    format!("{what} must be true or false"),
+                    "write `true` or `false`, without quotes",
+                );
                 None
             }
         }
@@ -231,7 +259,10 @@ impl Lowering {
     fn whole(&mut self, node: &Node, what: &str, min: u32, max: u32) -> Option<u32> {
         let n = self.number(node, what)?;
         if n.fract() != 0.0 || n < f64::from(min) || n > f64::from(max) {
-            self.error(node.at, format!("{what} must be a whole number from {min} to {max}"));
+            self.error(
+                node.at,
+                format!("{what} must be a whole number from {min} to {max}"),
+            );
             return None;
         }
         // In range and whole, so the conversion is exact.
@@ -244,13 +275,18 @@ impl Lowering {
                 "true" => Scalar::Bool(true),
                 "false" => Scalar::Bool(false),
                 t => match t.parse::<f64>() {
-                    Ok(n) if n.is_finite() && !t.is_empty() && looks_numeric(t) => Scalar::Number(n),
+                    Ok(n) if n.is_finite() && !t.is_empty() && looks_numeric(t) => {
+                        Scalar::Number(n)
+                    }
                     _ => Scalar::String(t.to_string()),
                 },
             }),
             NodeKind::Scalar { text, plain: false } => Some(Scalar::String(text.clone())),
             _ => {
-                self.error(node.at, format!("expected a single value here, not {}", node.describe()));
+                self.error(
+                    node.at,
+                    format!("expected a single value here, not {}", node.describe()),
+                );
                 None
             }
         }
@@ -261,20 +297,37 @@ impl Lowering {
     fn policy(&mut self, root: &Node) -> Option<PolicyIr> {
         let entries = self.mapping(root, "a policy")?;
         self.known_keys(entries, TOP_KEYS, "a policy");
-        let get = |k: &str| entries.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
+        let get = |k: &str| {
+            entries
+                .iter()
+                .find(|(key, _)| key.text == k)
+                .map(|(_, v)| v)
+        };
 
         match get("cipgate") {
             Some(n) => {
                 if !matches!(&n.kind, NodeKind::Scalar { text, .. } if text == "1") {
-                    self.error_help(n.at, "unknown policy language version", "this compiler reads `cipgate: 1`");
+                    self.error_help(
+                        n.at,
+                        "unknown policy language version",
+                        "this compiler reads `cipgate: 1`",
+                    );
                 }
             }
-            None => self.error_help(root.at, "the policy does not say which language version it is written in", "start the file with `cipgate: 1`"),
+            None => self.error_help(
+                root.at,
+                "the policy does not say which language version it is written in",
+                "start the file with `cipgate: 1`",
+            ),
         }
         let id = self.required_text(root, get("id"), "id");
         if let (Some(id), Some(n)) = (&id, get("id")) {
             if !is_identifier(id) {
-                self.error_help(n.at, format!("the policy id `{id}` has characters that are not allowed"), "use lower-case letters, digits, `-` and `.`");
+                self.error_help(
+                    n.at,
+                    format!("the policy id `{id}` has characters that are not allowed"),
+                    "use lower-case letters, digits, `-` and `.`",
+                );
             }
         }
         let version = self.required_text(root, get("version"), "version");
@@ -289,7 +342,11 @@ impl Lowering {
         let input = match get("input") {
             Some(n) => self.input(n, &citation_default),
             None => {
-                self.error_help(root.at, "the policy has no `input` section", "declare the fields the policy reads under `input: fields:`");
+                self.error_help(
+                    root.at,
+                    "the policy has no `input` section",
+                    "declare the fields the policy reads under `input: fields:`",
+                );
                 None
             }
         };
@@ -323,6 +380,7 @@ impl Lowering {
             fields: std::mem::take(&mut self.fields),
             lists: std::mem::take(&mut self.lists),
             patterns: std::mem::take(&mut self.patterns),
+            conditions: std::mem::take(&mut self.named),
             rules,
         })
     }
@@ -340,15 +398,26 @@ impl Lowering {
     fn input(&mut self, node: &Node, citation_default: &str) -> Option<Input> {
         let entries = self.mapping(node, "`input`")?;
         self.known_keys(entries, INPUT_KEYS, "`input`");
-        let get = |k: &str| entries.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
+        let get = |k: &str| {
+            entries
+                .iter()
+                .find(|(key, _)| key.text == k)
+                .map(|(_, v)| v)
+        };
         let mut content_types = Vec::new();
         match get("content_types") {
             Some(n) => {
                 for item in self.sequence(n, "`content_types`").unwrap_or_default() {
                     match self.text(item, "a content type").as_deref() {
                         Some("application/json") => content_types.push(BodyFormat::Json),
-                        Some("application/x-www-form-urlencoded") => content_types.push(BodyFormat::Form),
-                        Some(other) => self.error_help(item.at, format!("cipgate cannot read `{other}` bodies"), "use application/json and/or application/x-www-form-urlencoded"),
+                        Some("application/x-www-form-urlencoded") => {
+                            content_types.push(BodyFormat::Form)
+                        }
+                        Some(other) => self.error_help(
+                            item.at,
+                            format!("cipgate cannot read `{other}` bodies"),
+                            "use application/json and/or application/x-www-form-urlencoded",
+                        ),
                         None => {}
                     }
                 }
@@ -384,13 +453,19 @@ impl Lowering {
         };
         let mut postal: Vec<(usize, Node)> = Vec::new();
         for (key, decl) in entries {
-            let prefix = list.and_then(|l| self.fields.get(l)).map(|f| f.name.clone());
+            let prefix = list
+                .and_then(|l| self.fields.get(l))
+                .map(|f| f.name.clone());
             let name = match &prefix {
                 Some(p) => format!("{p}.{}", key.text),
                 None => key.text.clone(),
             };
             if !is_field_name(&key.text) {
-                self.error_help(key.at, format!("`{}` is not a valid field name", key.text), "use letters, digits and `_`, with `.` between the parts");
+                self.error_help(
+                    key.at,
+                    format!("`{}` is not a valid field name", key.text),
+                    "use letters, digits and `_`, with `.` between the parts",
+                );
                 continue;
             }
             if self.field_index.contains_key(&name) {
@@ -421,7 +496,11 @@ impl Lowering {
             let ty_text = match get("type") {
                 Some(n) => self.text(n, "`type`"),
                 None => {
-                    self.error_help(key.at, format!("the field `{name}` has no `type`"), "add `type: string` (or boolean, number, enum, list)");
+                    self.error_help(
+                        key.at,
+                        format!("the field `{name}` has no `type`"),
+                        "add `type: string` (or boolean, number, enum, list)",
+                    );
                     None
                 }
             };
@@ -445,7 +524,11 @@ impl Lowering {
                                 self.error(n.at, "an enum needs at least one value");
                             }
                         }
-                        None => self.error_help(key.at, format!("the enum field `{name}` has no `values`"), "list the allowed values: `values: [a, b]`"),
+                        None => self.error_help(
+                            key.at,
+                            format!("the enum field `{name}` has no `values`"),
+                            "list the allowed values: `values: [a, b]`",
+                        ),
                     }
                     FieldType::Enum(values)
                 }
@@ -465,7 +548,10 @@ impl Lowering {
                     self.error_help(
                         get("type").map_or(key.at, |n| n.at),
                         format!("unknown field type `{other}`"),
-                        hint.map_or("the types are string, boolean, number, enum and list".to_string(), |h| format!("did you mean `{h}`?")),
+                        hint.map_or(
+                            "the types are string, boolean, number, enum and list".to_string(),
+                            |h| format!("did you mean `{h}`?"),
+                        ),
                     );
                     continue;
                 }
@@ -484,20 +570,40 @@ impl Lowering {
                     Some("postal_code") => {
                         match get("country") {
                             Some(c) => postal.push((self.fields.len(), c.clone())),
-                            None => self.error_help(n.at, "a postal code needs the field that holds its country", "add `country: customer.address.country`"),
+                            None => self.error_help(
+                                n.at,
+                                "a postal code needs the field that holds its country",
+                                "add `country: customer.address.country`",
+                            ),
                         }
                         // Resolved below, once every field is declared.
-                        Some(Format::PostalCode { country: usize::MAX })
+                        Some(Format::PostalCode {
+                            country: usize::MAX,
+                        })
                     }
                     Some("pattern") => match get("pattern") {
                         Some(p) => self.pattern(p).map(Format::Pattern),
                         None => {
-                            self.error_help(n.at, "`format: pattern` needs a `pattern`", "add `pattern: \"^[A-Z0-9]+$\"`");
+                            self.error_help(
+                                n.at,
+                                "`format: pattern` needs a `pattern`",
+                                "add `pattern: \"^[A-Z0-9]+$\"`",
+                            );
                             None
                         }
                     },
                     Some(other) => {
-                        let hint = closest(other, ["email", "phone", "country", "subdivision", "postal_code", "pattern"]);
+                        let hint = closest(
+                            other,
+                            [
+                                "email",
+                                "phone",
+                                "country",
+                                "subdivision",
+                                "postal_code",
+                                "pattern",
+                            ],
+                        );
                         self.error_help(n.at, format!("unknown format `{other}`"), hint.map_or("the formats are email, phone, country, subdivision, postal_code and pattern".to_string(), |h| format!("did you mean `{h}`?")));
                         None
                     }
@@ -512,7 +618,11 @@ impl Lowering {
             let message = match get("message") {
                 Some(n) => self.nonblank(n, "`message`").unwrap_or_default(),
                 None => {
-                    self.error_help(key.at, format!("the field `{name}` has no `message`"), "add the message a person sees when the value is not valid");
+                    self.error_help(
+                        key.at,
+                        format!("the field `{name}` has no `message`"),
+                        "add the message a person sees when the value is not valid",
+                    );
                     String::new()
                 }
             };
@@ -543,7 +653,11 @@ impl Lowering {
             if is_list {
                 match get("items") {
                     Some(items) => self.declare_fields(items, Some(index), citation_default),
-                    None => self.error_help(key.at, "a list field needs `items`", "declare the fields of one element under `items:`"),
+                    None => self.error_help(
+                        key.at,
+                        "a list field needs `items`",
+                        "declare the fields of one element under `items:`",
+                    ),
                 }
             }
         }
@@ -559,15 +673,25 @@ impl Lowering {
 
     fn resolve_country_field(&mut self, name: &str, at: Position, of: usize) -> Option<usize> {
         let target = self.field(name, at)?;
-        let ok_format = self.fields.get(target).map(|f| f.format == Some(Format::Country));
-        let same_scope = self.fields.get(target).map(|f| f.list) == self.fields.get(of).map(|f| f.list)
+        let ok_format = self
+            .fields
+            .get(target)
+            .map(|f| f.format == Some(Format::Country));
+        let same_scope = self.fields.get(target).map(|f| f.list)
+            == self.fields.get(of).map(|f| f.list)
             || self.fields.get(target).map(|f| f.list) == Some(None);
         if ok_format != Some(true) {
-            self.error(at, format!("`{name}` is not a field with `format: country`"));
+            self.error(
+                at,
+                format!("`{name}` is not a field with `format: country`"),
+            );
             return None;
         }
         if !same_scope {
-            self.error(at, format!("`{name}` is in another list than the postal code"));
+            self.error(
+                at,
+                format!("`{name}` is in another list than the postal code"),
+            );
             return None;
         }
         Some(target)
@@ -576,7 +700,11 @@ impl Lowering {
     fn json_pointer(&mut self, node: &Node) -> Option<Vec<String>> {
         let text = self.text(node, "`json`")?;
         let Some(rest) = text.strip_prefix('/') else {
-            self.error_help(node.at, format!("`{text}` is not a JSON pointer"), "JSON pointers start with `/`, as in `/customer/phone`");
+            self.error_help(
+                node.at,
+                format!("`{text}` is not a JSON pointer"),
+                "JSON pointers start with `/`, as in `/customer/phone`",
+            );
             return None;
         };
         let segments: Vec<String> = rest
@@ -584,7 +712,10 @@ impl Lowering {
             .map(|s| s.replace("~1", "/").replace("~0", "~"))
             .collect();
         if segments.iter().any(String::is_empty) {
-            self.error(node.at, format!("the JSON pointer `{text}` has an empty part"));
+            self.error(
+                node.at,
+                format!("the JSON pointer `{text}` has an empty part"),
+            );
             return None;
         }
         Some(segments)
@@ -599,8 +730,13 @@ impl Lowering {
             } else {
                 "see https://docs.rs/regex for the pattern syntax"
             };
-            let first = detail.lines().last().unwrap_or("invalid pattern").trim().to_string();
-            self.error_help(node.at, format!("the pattern `{text}` does not compile: {first}"), help);
+            let first = detail.lines().last().unwrap_or("invalid pattern").trim();
+            let first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+            self.error_help(
+                node.at,
+                format!("the pattern `{text}` does not compile: {first}"),
+                help,
+            );
             return None;
         }
         if let Some(i) = self.patterns.iter().position(|p| *p == text) {
@@ -614,11 +750,14 @@ impl Lowering {
         match self.field_index.get(name) {
             Some(&i) => Some(i),
             None => {
-                let hint = closest(name, self.field_index.keys().map(String::as_str)).map(str::to_string);
+                let hint =
+                    closest(name, self.field_index.keys().map(String::as_str)).map(str::to_string);
                 self.error_help(
                     at,
                     format!("unknown field `{name}`"),
-                    hint.map_or("declare it under `input: fields:`".to_string(), |h| format!("did you mean `{h}`?")),
+                    hint.map_or("declare it under `input: fields:`".to_string(), |h| {
+                        format!("did you mean `{h}`?")
+                    }),
                 );
                 None
             }
@@ -633,7 +772,11 @@ impl Lowering {
         let list = self.fields.get(index).and_then(|f| f.list);
         if let Some(list) = list {
             if !scope.items_of.contains(&list) {
-                let list_name = self.fields.get(list).map(|f| f.name.clone()).unwrap_or_default();
+                let list_name = self
+                    .fields
+                    .get(list)
+                    .map(|f| f.name.clone())
+                    .unwrap_or_default();
                 self.error_help(
                     node.at,
                     format!("`{name}` is a field of each element of `{list_name}`, and no element is in scope here"),
@@ -662,11 +805,19 @@ impl Lowering {
                 Some("subdivision") => ListKind::Subdivision,
                 Some("text") => ListKind::Text,
                 Some(other) => {
-                    self.error_help(get("type").map_or(key.at, |n| n.at), format!("unknown list type `{other}`"), "the list types are country, subdivision and text");
+                    self.error_help(
+                        get("type").map_or(key.at, |n| n.at),
+                        format!("unknown list type `{other}`"),
+                        "the list types are country, subdivision and text",
+                    );
                     continue;
                 }
                 None => {
-                    self.error_help(key.at, format!("the list `{}` has no `type`", key.text), "add `type: country`, `type: subdivision` or `type: text`");
+                    self.error_help(
+                        key.at,
+                        format!("the list `{}` has no `type`", key.text),
+                        "add `type: country`, `type: subdivision` or `type: text`",
+                    );
                     continue;
                 }
             };
@@ -708,14 +859,20 @@ impl Lowering {
         let reason = match get("reason") {
             Some(n) => self.nonblank(n, "`reason`")?,
             None => {
-                self.error(value.at, format!("the entry `{}` has no `reason`", value.text));
+                self.error(
+                    value.at,
+                    format!("the entry `{}` has no `reason`", value.text),
+                );
                 return None;
             }
         };
         let citation = match get("citation") {
             Some(n) => self.nonblank(n, "`citation`")?,
             None => {
-                self.error(value.at, format!("the entry `{}` has no `citation`", value.text));
+                self.error(
+                    value.at,
+                    format!("the entry `{}` has no `citation`", value.text),
+                );
                 return None;
             }
         };
@@ -736,7 +893,11 @@ impl Lowering {
         } else {
             "use an ISO 3166-1 alpha-2 code such as DE or IR".to_string()
         };
-        self.error_help(at, format!("`{code}` is not an ISO 3166-1 country code"), help);
+        self.error_help(
+            at,
+            format!("`{code}` is not an ISO 3166-1 country code"),
+            help,
+        );
         None
     }
 
@@ -748,9 +909,14 @@ impl Lowering {
         let help = if tables::is_subdivision(&upper) {
             format!("subdivision codes are written in capitals: `{upper}`")
         } else {
-            "use an ISO 3166-2 code such as UA-43 (legacy FIPS region numbers are not ISO codes)".to_string()
+            "use an ISO 3166-2 code such as UA-43 (legacy FIPS region numbers are not ISO codes)"
+                .to_string()
         };
-        self.error_help(at, format!("`{code}` is not an ISO 3166-2 subdivision code"), help);
+        self.error_help(
+            at,
+            format!("`{code}` is not an ISO 3166-2 subdivision code"),
+            help,
+        );
         None
     }
 
@@ -768,31 +934,62 @@ impl Lowering {
             let id = match get("id") {
                 Some(n) => self.nonblank(n, "the rule `id`"),
                 None => {
-                    self.error_help(item.at, "this rule has no `id`", "give every rule a unique id, like `phone-required`");
+                    self.error_help(
+                        item.at,
+                        "this rule has no `id`",
+                        "give every rule a unique id, like `phone-required`",
+                    );
                     None
                 }
             };
             if let (Some(id), Some(n)) = (&id, get("id")) {
                 if let Some(first) = seen.get(id) {
-                    self.error_help(n.at, format!("the rule id `{id}` is used twice (first at line {})", first.line), "rule ids must be unique: decisions and metrics name rules by id");
+                    self.error_help(
+                        n.at,
+                        format!(
+                            "the rule id `{id}` is used twice (first at line {})",
+                            first.line
+                        ),
+                        "rule ids must be unique: decisions and metrics name rules by id",
+                    );
                 } else if !is_identifier(id) {
-                    self.error_help(n.at, format!("the rule id `{id}` has characters that are not allowed"), "use lower-case letters, digits, `-` and `.`");
+                    self.error_help(
+                        n.at,
+                        format!("the rule id `{id}` has characters that are not allowed"),
+                        "use lower-case letters, digits, `-` and `.`",
+                    );
                 } else if id.starts_with("input.") || id.starts_with("document.") {
-                    self.error(n.at, format!("rule ids starting with `input.` or `document.` are reserved (`{id}`)"));
+                    self.error(
+                        n.at,
+                        format!(
+                            "rule ids starting with `input.` or `document.` are reserved (`{id}`)"
+                        ),
+                    );
                 } else {
                     seen.insert(id.clone(), n.at);
                 }
             }
-            let outcome = match get("outcome").and_then(|n| self.text(n, "`outcome`")).as_deref() {
+            let outcome = match get("outcome")
+                .and_then(|n| self.text(n, "`outcome`"))
+                .as_deref()
+            {
                 Some("deny") => Some(Outcome::Deny),
                 Some("incomplete") => Some(Outcome::Incomplete),
                 Some("review") => Some(Outcome::Review),
                 Some(other) => {
-                    self.error_help(get("outcome").map_or(item.at, |n| n.at), format!("unknown outcome `{other}`"), "a rule's outcome is deny, incomplete or review");
+                    self.error_help(
+                        get("outcome").map_or(item.at, |n| n.at),
+                        format!("unknown outcome `{other}`"),
+                        "a rule's outcome is deny, incomplete or review",
+                    );
                     None
                 }
                 None => {
-                    self.error_help(item.at, "this rule has no `outcome`", "add `outcome: deny`, `incomplete` or `review`");
+                    self.error_help(
+                        item.at,
+                        "this rule has no `outcome`",
+                        "add `outcome: deny`, `incomplete` or `review`",
+                    );
                     None
                 }
             };
@@ -801,7 +998,10 @@ impl Lowering {
                 Some(n) => {
                     let list = self.field_in_scope(n, &scope);
                     if let Some(l) = list {
-                        if !matches!(self.fields.get(l).map(|f| &f.ty), Some(FieldType::List { .. })) {
+                        if !matches!(
+                            self.fields.get(l).map(|f| &f.ty),
+                            Some(FieldType::List { .. })
+                        ) {
                             self.error(n.at, "`for_each` needs a field of `type: list`");
                         }
                         scope.items_of.push(l);
@@ -817,21 +1017,27 @@ impl Lowering {
                 None => require.or_else(|| when.as_ref().and_then(single_field)),
             };
             if get("require").is_none() && get("when").is_none() {
-                self.error_help(item.at, "this rule has neither `require` nor `when`, so it would fire on every signup", "add `require: FIELD` or a `when:` condition");
+                self.error_help(
+                    item.at,
+                    "this rule has neither `require` nor `when`, so it would fire on every signup",
+                    "add `require: FIELD` or a `when:` condition",
+                );
             }
             let code = match get("code") {
-                Some(n) => match self.text(n, "`code`").as_deref() {
-                    Some("missing") => Some(Code::Missing),
-                    Some("invalid") => Some(Code::Invalid),
-                    Some("restricted") => Some(Code::Restricted),
-                    Some("inconsistent") => Some(Code::Inconsistent),
-                    Some("flagged") => Some(Code::Flagged),
-                    Some(other) => {
-                        self.error_help(n.at, format!("unknown code `{other}`"), "the codes are missing, invalid, restricted, inconsistent and flagged");
-                        None
+                Some(n) => {
+                    match self.text(n, "`code`").as_deref() {
+                        Some("missing") => Some(Code::Missing),
+                        Some("invalid") => Some(Code::Invalid),
+                        Some("restricted") => Some(Code::Restricted),
+                        Some("inconsistent") => Some(Code::Inconsistent),
+                        Some("flagged") => Some(Code::Flagged),
+                        Some(other) => {
+                            self.error_help(n.at, format!("unknown code `{other}`"), "the codes are missing, invalid, restricted, inconsistent and flagged");
+                            None
+                        }
+                        None => None,
                     }
-                    None => None,
-                },
+                }
                 None => Some(match (require.is_some(), outcome) {
                     (true, _) => Code::Missing,
                     (false, Some(Outcome::Deny)) => Code::Restricted,
@@ -841,9 +1047,19 @@ impl Lowering {
             };
             let facts_only = require.is_none()
                 && for_each.is_none()
-                && when.as_ref().is_some_and(reads_facts_only);
-            if field.is_none() && !facts_only && (get("require").is_some() || get("when").is_some()) && !self.errors_since_rule(item.at) {
-                self.error_help(item.at, "say which field this rule is about", "add `field: NAME`: the form shows the message next to that field");
+                && when
+                    .as_ref()
+                    .is_some_and(|w| reads_facts_only(w, &self.named));
+            if field.is_none()
+                && !facts_only
+                && (get("require").is_some() || get("when").is_some())
+                && !self.errors_since_rule(item.at)
+            {
+                self.error_help(
+                    item.at,
+                    "say which field this rule is about",
+                    "add `field: NAME`: the form shows the message next to that field",
+                );
             }
             if let (Some(r), Some(w)) = (require, &when) {
                 if requires_present(w, r) {
@@ -853,7 +1069,11 @@ impl Lowering {
             let message = match get("message") {
                 Some(n) => self.nonblank(n, "`message`"),
                 None => {
-                    self.error_help(item.at, "this rule has no `message`", "add the sentence a person sees when the rule fires");
+                    self.error_help(
+                        item.at,
+                        "this rule has no `message`",
+                        "add the sentence a person sees when the rule fires",
+                    );
                     None
                 }
             };
@@ -894,7 +1114,12 @@ impl Lowering {
 
     fn cond(&mut self, node: &Node, scope: &Scope) -> Option<Cond> {
         let entries = self.mapping(node, "a condition")?;
-        let has = |k: &str| entries.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
+        let has = |k: &str| {
+            entries
+                .iter()
+                .find(|(key, _)| key.text == k)
+                .map(|(_, v)| v)
+        };
         let combinator = entries
             .iter()
             .find(|(k, _)| COMBINATOR_KEYS.contains(&k.text.as_str()));
@@ -903,19 +1128,31 @@ impl Lowering {
                 "any_item" | "every_item" => &["any_item", "every_item", "where"],
                 _ => &["all", "any", "not", "condition"],
             };
-            self.known_keys(entries, expected, &format!("a condition with `{}`", key.text));
+            self.known_keys(
+                entries,
+                expected,
+                &format!("a condition with `{}`", key.text),
+            );
             if entries.len() > 1 && !matches!(key.text.as_str(), "any_item" | "every_item") {
-                self.error_help(node.at, format!("`{}` must stand alone in its condition", key.text), "wrap several conditions in `all:` or `any:`");
+                self.error_help(
+                    node.at,
+                    format!("`{}` must stand alone in its condition", key.text),
+                    "wrap several conditions in `all:` or `any:`",
+                );
                 return None;
             }
             return match key.text.as_str() {
                 "all" | "any" => {
                     let items = self.sequence(value, &format!("`{}`", key.text))?;
                     if items.is_empty() {
-                        self.error(value.at, format!("`{}` needs at least one condition", key.text));
+                        self.error(
+                            value.at,
+                            format!("`{}` needs at least one condition", key.text),
+                        );
                         return None;
                     }
-                    let conds: Vec<Cond> = items.iter().filter_map(|c| self.cond(c, scope)).collect();
+                    let conds: Vec<Cond> =
+                        items.iter().filter_map(|c| self.cond(c, scope)).collect();
                     if conds.len() != items.len() {
                         return None;
                     }
@@ -930,12 +1167,22 @@ impl Lowering {
                 "condition" => self.named_condition(value, scope),
                 _ => {
                     let list = self.field_in_scope(value, scope)?;
-                    if !matches!(self.fields.get(list).map(|f| &f.ty), Some(FieldType::List { .. })) {
-                        self.error(value.at, format!("`{}` needs a field of `type: list`", key.text));
+                    if !matches!(
+                        self.fields.get(list).map(|f| &f.ty),
+                        Some(FieldType::List { .. })
+                    ) {
+                        self.error(
+                            value.at,
+                            format!("`{}` needs a field of `type: list`", key.text),
+                        );
                         return None;
                     }
                     let Some(inner) = has("where") else {
-                        self.error_help(node.at, format!("`{}` needs a `where:` condition", key.text), "say what each element must satisfy");
+                        self.error_help(
+                            node.at,
+                            format!("`{}` needs a `where:` condition", key.text),
+                            "say what each element must satisfy",
+                        );
                         return None;
                     };
                     let mut inner_scope = scope.clone();
@@ -966,7 +1213,11 @@ impl Lowering {
             return None;
         };
         let [(pkey, pvalue)] = predicates.as_slice() else {
-            self.error_help(node.at, "a condition needs exactly one test", format!("the tests are: {}", PREDICATE_KEYS.join(", ")));
+            self.error_help(
+                node.at,
+                "a condition needs exactly one test",
+                format!("the tests are: {}", PREDICATE_KEYS.join(", ")),
+            );
             return None;
         };
         let (subject, kind) = self.subject(skey, svalue, scope)?;
@@ -981,18 +1232,37 @@ impl Lowering {
             return None;
         }
         let Some(def) = self.conditions.get(&name).cloned() else {
-            let hint = closest(&name, self.conditions.keys().map(String::as_str)).map(str::to_string);
-            self.error_help(value.at, format!("unknown condition `{name}`"), hint.map_or("define it under `conditions:`".to_string(), |h| format!("did you mean `{h}`?")));
+            let hint =
+                closest(&name, self.conditions.keys().map(String::as_str)).map(str::to_string);
+            self.error_help(
+                value.at,
+                format!("unknown condition `{name}`"),
+                hint.map_or("define it under `conditions:`".to_string(), |h| {
+                    format!("did you mean `{h}`?")
+                }),
+            );
             return None;
         };
-        self.expanding.push(name);
+        // Lowered at every use, so that each use is checked in its own scope; the result does
+        // not depend on the scope, so the first one is kept.
+        self.expanding.push(name.clone());
         let before = self.errors.len();
         let cond = self.cond(&def, scope);
         self.expanding.pop();
         if self.errors.len() > before {
             return None;
         }
-        cond
+        if let Some(i) = self.named.iter().position(|n| n.name == name) {
+            return Some(Cond::Named(i));
+        }
+        let cond = cond?;
+        let reads_elements = reads_elements(&cond, &self.fields, &self.named);
+        self.named.push(NamedCond {
+            name,
+            cond,
+            reads_elements,
+        });
+        Some(Cond::Named(self.named.len() - 1))
     }
 
     fn subject(&mut self, key: &Key, value: &Node, scope: &Scope) -> Option<(Subject, Kind)> {
@@ -1005,7 +1275,10 @@ impl Lowering {
             "calling_country" => {
                 let f = self.field_in_scope(value, scope)?;
                 if self.fields.get(f).and_then(|x| x.format.clone()) != Some(Format::Phone) {
-                    self.error(value.at, "`calling_country` needs a field with `format: phone`");
+                    self.error(
+                        value.at,
+                        "`calling_country` needs a field with `format: phone`",
+                    );
                     return None;
                 }
                 Some((Subject::CallingCountry(f), Kind::Countries))
@@ -1013,7 +1286,10 @@ impl Lowering {
             "subdivision_country" => {
                 let f = self.field_in_scope(value, scope)?;
                 if self.fields.get(f).and_then(|x| x.format.clone()) != Some(Format::Subdivision) {
-                    self.error(value.at, "`subdivision_country` needs a field with `format: subdivision`");
+                    self.error(
+                        value.at,
+                        "`subdivision_country` needs a field with `format: subdivision`",
+                    );
                     return None;
                 }
                 Some((Subject::SubdivisionCountry(f), Kind::Country))
@@ -1023,7 +1299,11 @@ impl Lowering {
                 Some("geo_country") => Some((Subject::Fact(Fact::GeoCountry), Kind::Country)),
                 Some("time") => Some((Subject::Fact(Fact::Time), Kind::Time)),
                 Some(other) => {
-                    self.error_help(value.at, format!("unknown fact `{other}`"), "the gateway facts are client_ip, geo_country and time");
+                    self.error_help(
+                        value.at,
+                        format!("unknown fact `{other}`"),
+                        "the gateway facts are client_ip, geo_country and time",
+                    );
                     None
                 }
                 None => None,
@@ -1045,10 +1325,19 @@ impl Lowering {
         }
     }
 
-    fn predicate(&mut self, key: &Key, value: &Node, kind: &Kind, scope: &Scope) -> Option<Predicate> {
+    fn predicate(
+        &mut self,
+        key: &Key,
+        value: &Node,
+        kind: &Kind,
+        scope: &Scope,
+    ) -> Option<Predicate> {
         let at = value.at;
         let mismatch = |l: &mut Lowering, what: &str| {
-            l.error(at, format!("`{}` cannot test {}: {what}", key.text, kind.describe()));
+            l.error(
+                at,
+                format!("`{}` cannot test {}: {what}", key.text, kind.describe()),
+            );
         };
         match key.text.as_str() {
             "present" => Some(Predicate::Present(self.boolean(value, "`present`")?)),
@@ -1074,8 +1363,15 @@ impl Lowering {
             "in_list" => {
                 let name = self.text(value, "a list name")?;
                 let Some(&list) = self.list_index.get(&name) else {
-                    let hint = closest(&name, self.list_index.keys().map(String::as_str)).map(str::to_string);
-                    self.error_help(at, format!("unknown list `{name}`"), hint.map_or("define it under `lists:`".to_string(), |h| format!("did you mean `{h}`?")));
+                    let hint = closest(&name, self.list_index.keys().map(String::as_str))
+                        .map(str::to_string);
+                    self.error_help(
+                        at,
+                        format!("unknown list `{name}`"),
+                        hint.map_or("define it under `lists:`".to_string(), |h| {
+                            format!("did you mean `{h}`?")
+                        }),
+                    );
                     return None;
                 };
                 let list_kind = self.lists.get(list).map(|l| l.kind);
@@ -1086,15 +1382,24 @@ impl Lowering {
                     None => false,
                 };
                 if !fits {
-                    mismatch(self, &format!("`{name}` is a list of {}", match list_kind {
-                        Some(ListKind::Country) => "country codes",
-                        Some(ListKind::Subdivision) => "subdivision codes",
-                        _ => "names",
-                    }));
+                    mismatch(
+                        self,
+                        &format!(
+                            "`{name}` is a list of {}",
+                            match list_kind {
+                                Some(ListKind::Country) => "country codes",
+                                Some(ListKind::Subdivision) => "subdivision codes",
+                                _ => "names",
+                            }
+                        ),
+                    );
                     return None;
                 }
                 if self.lists.get(list).is_some_and(|l| l.entries.is_empty()) {
-                    self.error(at, format!("this condition can never be true: the list `{name}` is empty"));
+                    self.error(
+                        at,
+                        format!("this condition can never be true: the list `{name}` is empty"),
+                    );
                     return None;
                 }
                 Some(Predicate::InList(list))
@@ -1133,7 +1438,11 @@ impl Lowering {
                         match formats::parse_timestamp(&text) {
                             Some(t) => t as f64,
                             None => {
-                                self.error_help(at, format!("`{text}` is not a date"), "write dates as 2026-01-31 or 2026-01-31T12:00:00Z");
+                                self.error_help(
+                                    at,
+                                    format!("`{text}` is not a date"),
+                                    "write dates as 2026-01-31 or 2026-01-31T12:00:00Z",
+                                );
                                 return None;
                             }
                         }
@@ -1149,10 +1458,16 @@ impl Lowering {
                 let other = self.field_in_scope(value, scope)?;
                 let other_kind = self.field_kind(other);
                 let compatible = (kind.is_country() && other_kind.is_country())
-                    || (kind.is_text() && other_kind.is_text() && !kind.is_country() && !other_kind.is_country())
+                    || (kind.is_text()
+                        && other_kind.is_text()
+                        && !kind.is_country()
+                        && !other_kind.is_country())
                     || (*kind == other_kind);
                 if !compatible {
-                    mismatch(self, &format!("the other field holds {}", other_kind.describe()));
+                    mismatch(
+                        self,
+                        &format!("the other field holds {}", other_kind.describe()),
+                    );
                     return None;
                 }
                 let subject = Subject::Field(other);
@@ -1172,7 +1487,11 @@ impl Lowering {
                     let text = self.text(item, "a network")?;
                     match formats::parse_network(&text) {
                         Some(n) => networks.push(n),
-                        None => self.error_help(item.at, format!("`{text}` is not a network"), "write networks in CIDR form, like 192.0.2.0/24 or 2001:db8::/32"),
+                        None => self.error_help(
+                            item.at,
+                            format!("`{text}` is not a network"),
+                            "write networks in CIDR form, like 192.0.2.0/24 or 2001:db8::/32",
+                        ),
                     }
                 }
                 Some(Predicate::InNetworks(networks))
@@ -1182,7 +1501,9 @@ impl Lowering {
                     mismatch(self, "it applies to country codes");
                     return None;
                 }
-                Some(Predicate::UsesPostalCode(self.boolean(value, "`uses_postal_code`")?))
+                Some(Predicate::UsesPostalCode(
+                    self.boolean(value, "`uses_postal_code`")?,
+                ))
             }
         }
     }
@@ -1201,7 +1522,9 @@ impl Lowering {
                 true
             }
             (k, Scalar::String(v)) if k.is_country() => return self.country_code(v, at),
-            (Kind::Text(Some(Format::Subdivision)), Scalar::String(v)) => return self.subdivision_code(v, at),
+            (Kind::Text(Some(Format::Subdivision)), Scalar::String(v)) => {
+                return self.subdivision_code(v, at)
+            }
             (Kind::Text(_), Scalar::String(_)) => true,
             _ => false,
         };
@@ -1211,7 +1534,13 @@ impl Lowering {
                 Scalar::Number(_) => "a number",
                 Scalar::String(_) => "text",
             };
-            self.error(at, format!("type mismatch: the subject is {}, the value is {given}", kind.describe()));
+            self.error(
+                at,
+                format!(
+                    "type mismatch: the subject is {}, the value is {given}",
+                    kind.describe()
+                ),
+            );
             return None;
         }
         Some(())
@@ -1222,8 +1551,14 @@ impl Lowering {
         for (i, a) in conds.iter().enumerate() {
             for b in conds.iter().skip(i + 1) {
                 if let (
-                    Cond::Test { subject: sa, predicate: Predicate::Equals(va) },
-                    Cond::Test { subject: sb, predicate: Predicate::Equals(vb) },
+                    Cond::Test {
+                        subject: sa,
+                        predicate: Predicate::Equals(va),
+                    },
+                    Cond::Test {
+                        subject: sb,
+                        predicate: Predicate::Equals(vb),
+                    },
                 ) = (a, b)
                 {
                     if sa == sb && va != vb && !matches!(sa, Subject::CallingCountry(_)) {
@@ -1239,22 +1574,44 @@ impl Lowering {
 fn single_field(cond: &Cond) -> Option<usize> {
     match cond {
         Cond::Test {
-            subject:
-                Subject::Field(f) | Subject::CallingCountry(f) | Subject::SubdivisionCountry(f),
+            subject: Subject::Field(f) | Subject::CallingCountry(f) | Subject::SubdivisionCountry(f),
             ..
         } => Some(*f),
         _ => None,
     }
 }
 
-fn reads_facts_only(cond: &Cond) -> bool {
+fn reads_facts_only(cond: &Cond, named: &[NamedCond]) -> bool {
     match cond {
-        Cond::All(cs) | Cond::Any(cs) => cs.iter().all(reads_facts_only),
-        Cond::Not(c) => reads_facts_only(c),
+        Cond::All(cs) | Cond::Any(cs) => cs.iter().all(|c| reads_facts_only(c, named)),
+        Cond::Not(c) => reads_facts_only(c, named),
+        Cond::Named(i) => named
+            .get(*i)
+            .is_some_and(|n| reads_facts_only(&n.cond, named)),
         Cond::AnyItem { .. } | Cond::EveryItem { .. } => false,
         Cond::Test { subject, predicate } => {
             matches!(subject, Subject::Fact(_))
                 && !matches!(predicate, Predicate::SameAs(_) | Predicate::DiffersFrom(_))
+        }
+    }
+}
+
+fn reads_elements(cond: &Cond, fields: &[Field], named: &[NamedCond]) -> bool {
+    match cond {
+        Cond::All(cs) | Cond::Any(cs) => cs.iter().any(|c| reads_elements(c, fields, named)),
+        Cond::Not(c) => reads_elements(c, fields, named),
+        Cond::Named(i) => named.get(*i).is_none_or(|n| n.reads_elements),
+        // These bring their own elements into scope.
+        Cond::AnyItem { .. } | Cond::EveryItem { .. } => false,
+        Cond::Test { subject, predicate } => {
+            let element_field = |s: &Subject| match s {
+                Subject::Field(f) | Subject::CallingCountry(f) | Subject::SubdivisionCountry(f) => {
+                    fields.get(*f).is_none_or(|x| x.list.is_some())
+                }
+                Subject::Fact(_) => false,
+            };
+            element_field(subject)
+                || matches!(predicate, Predicate::SameAs(o) | Predicate::DiffersFrom(o) if element_field(o))
         }
     }
 }
@@ -1294,6 +1651,11 @@ fn is_field_name(s: &str) -> bool {
 fn looks_numeric(t: &str) -> bool {
     let body = t.strip_prefix(['-', '+']).unwrap_or(t);
     !body.is_empty()
-        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        && body.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && body
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.')
 }

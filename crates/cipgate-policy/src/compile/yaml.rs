@@ -11,7 +11,10 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 pub enum NodeKind {
     /// A scalar and whether it was written plain (unquoted): only plain scalars can be
     /// numbers, booleans or null.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Key, Node)>),
 }
@@ -163,7 +166,9 @@ impl Builder {
                                 first.at.line
                             ),
                         )
-                        .with_help("keep one of them: YAML readers disagree on which one wins")]);
+                        .with_help(
+                            "keep one of them: YAML readers disagree on which one wins",
+                        )]);
                     }
                     *pending = Some(Key { text, at: node.at });
                     Ok(())

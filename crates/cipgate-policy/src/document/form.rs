@@ -93,8 +93,9 @@ fn percent_decode(raw: &[u8]) -> Result<Cow<'_, str>, RejectReason> {
                     _ => return Err(RejectReason::MalformedForm),
                 }
             }
-            // `;` separated pairs in HTML 4 and still does in some parsers (Python before
-            // 3.9.2): `a=1;b=2` would be two fields to them and one here. Browsers encode it.
+            // HTML 4 allowed `;` between pairs and some parsers still split on it (Python
+            // before 3.9.2): `a=1;b=2` would be two fields to them and one here. Browsers
+            // always encode it.
             b';' => return Err(RejectReason::MalformedForm),
             _ => out.push(b),
         }
