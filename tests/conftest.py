@@ -12,6 +12,7 @@ Every process a fixture starts is terminated at teardown and its temporary files
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
 import os
 import shutil
@@ -336,3 +337,113 @@ def envoy_factory(dist, upstream):
         proxy.stop()
     for workdir in workdirs:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- the browser (tests/browser) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def web_dist() -> Path:
+    """``dist/web/``, the browser package written by ``cipgate build``."""
+    root = Path(os.environ.get("CIPGATE_DIST", REPO / "dist"))
+    if not root.is_absolute():
+        root = REPO / root
+    web = root / "web"
+    assert (web / "index.js").is_file(), (
+        f"{web}/index.js is missing: build it first with "
+        f"`cipgate build policies/us-iaas-cip.yaml -o {root}`"
+    )
+    return web
+
+
+class _SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files of one site layout; a POST is recorded and answered with a short page,
+    as a signup backend would (the browser tests need no Envoy)."""
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.record(Received(self.command, self.path, list(self.headers.items()), self.rfile.read(length)))
+        reply = b"<!doctype html><title>Received</title><h1>Signup received</h1>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args):
+        pass
+
+
+class Site(ThreadingHTTPServer):
+    """The demo page (``examples/signup``) with the package at ``/web/``, on a free port."""
+
+    daemon_threads = True
+
+    def __init__(self, layout: Path):
+        handler = lambda *a, **kw: _SiteHandler(*a, directory=str(layout), **kw)  # noqa: E731
+        super().__init__((LOOPBACK, 0), handler)
+        self.layout = layout
+        self.url = f"http://{LOOPBACK}:{self.server_address[1]}/"
+        self.posts: list[Received] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def record(self, r: Received):
+        with self._lock:
+            self.posts.append(r)
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+        shutil.rmtree(self.layout, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def site_factory(web_dist):
+    """``site_factory(without=())`` serves the demo page and the package, leaving out the
+    package files named in ``without`` (so they answer 404)."""
+    sites: list[Site] = []
+
+    def start(without: tuple[str, ...] = ()) -> Site:
+        layout = Path(tempfile.mkdtemp(prefix="cipgate-site-"))
+        for page in (REPO / "examples" / "signup").iterdir():
+            (layout / page.name).symlink_to(page)
+        (layout / "web").mkdir()
+        for f in web_dist.iterdir():
+            if f.name not in without:
+                (layout / "web" / f.name).symlink_to(f)
+        site = Site(layout)
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.stop()
+
+
+@pytest.fixture(scope="session")
+def site(site_factory) -> Site:
+    return site_factory()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Chromium from Debian, driven by chromedriver, with a fresh profile."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="cipgate-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync",
+        "--window-size=1280,1000", f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    service = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)

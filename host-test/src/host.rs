@@ -107,6 +107,9 @@ pub(crate) struct Stream {
     /// The buffered body; `None` before the first body callback.
     pub(crate) body: Option<Vec<u8>>,
     pub(crate) properties: HashMap<Vec<String>, Vec<u8>>,
+    /// What the filter stored with `proxy_set_property` during the request (Envoy's filter
+    /// state, which access logs and later filters read).
+    pub(crate) filter_state: BTreeMap<Vec<String>, Vec<u8>>,
     pub(crate) local_reply: Option<LocalReply>,
     /// Set by `proxy_continue_stream(HttpRequest)`; honoured after the callback returns.
     pub(crate) continue_requested: bool,
@@ -548,9 +551,14 @@ fn define_properties(linker: &mut Linker<HostState>) -> Result<()> {
             let state = c.data_mut();
             // Envoy keeps filter state per request; from the root context it is per VM.
             match state.stream_mut() {
-                Some(stream) => stream.properties.insert(path, value),
-                None => state.root_properties.insert(path, value),
-            };
+                Some(stream) => {
+                    stream.filter_state.insert(path.clone(), value.clone());
+                    stream.properties.insert(path, value);
+                }
+                None => {
+                    state.root_properties.insert(path, value);
+                }
+            }
             Ok(OK)
         },
     )?;

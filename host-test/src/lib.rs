@@ -220,6 +220,9 @@ pub struct Exchange {
     pub metrics: BTreeMap<String, u64>,
     /// Histogram samples after the request.
     pub histograms: BTreeMap<String, Vec<u64>>,
+    /// Properties the filter set during the request (`proxy_set_property`), by path: the
+    /// filter state Envoy would keep (as `wasm.<path>`) for access logs and later filters.
+    pub filter_state: BTreeMap<Vec<String>, Vec<u8>>,
 }
 
 /// Per-instance settings beyond the plugin configuration.
@@ -524,7 +527,7 @@ impl FilterInstance {
 
     /// Drives one request through a new HTTP context, as Envoy would: headers, the body in
     /// chunks (end of stream on the last unless trailers follow), trailers, then
-    /// `on_done`, `on_log`, `on_delete`. Local replies take effect after the callback that
+    /// `on_log`, `on_done`, `on_delete`. Local replies take effect after the callback that
     /// sent them returns; a pause holds the request until a later callback continues or
     /// `proxy_continue_stream` is called.
     pub fn send(&mut self, request: &HttpRequest) -> Result<Exchange, HarnessError> {
@@ -542,6 +545,7 @@ impl FilterInstance {
             trailers: None,
             body: None,
             properties: request.properties.iter().cloned().collect(),
+            filter_state: BTreeMap::new(),
             local_reply: None,
             continue_requested: false,
         });
@@ -553,19 +557,24 @@ impl FilterInstance {
         let mut flow = Flow::default();
         let verdict = self.run_request(ctx, request, &mut flow)?;
 
-        // A `false` from on_done defers deletion until `proxy_done` in Envoy; the harness
-        // has no later moment to wait for, so it finishes the context either way.
-        if let Some(done) = self.exports.done.clone() {
-            self.call("proxy_on_done", |s| done.call(s, ctx))?;
-        }
+        // Envoy's order: the access-log phase (on_log) comes before the filter is destroyed
+        // (on_done, on_delete); see envoyproxy/envoy#13174. A `false` from on_done defers
+        // deletion until `proxy_done` in Envoy; the harness deletes the context either way.
         if let Some(log) = self.exports.log.clone() {
             self.call("proxy_on_log", |s| log.call(s, ctx))?;
+        }
+        if let Some(done) = self.exports.done.clone() {
+            self.call("proxy_on_done", |s| done.call(s, ctx))?;
         }
         if let Some(delete) = self.exports.delete.clone() {
             self.call("proxy_on_delete", |s| delete.call(s, ctx))?;
         }
         let state = self.store.data_mut();
-        state.stream = None;
+        let filter_state = state
+            .stream
+            .take()
+            .map(|s| s.filter_state)
+            .unwrap_or_default();
         state.set_current_context(ROOT_CONTEXT_ID);
         Ok(Exchange {
             verdict,
@@ -573,6 +582,7 @@ impl FilterInstance {
             logs: state.logs.get(logs_before..).unwrap_or_default().to_vec(),
             metrics: state.metric_values(),
             histograms: state.histograms(),
+            filter_state,
         })
     }
 

@@ -379,6 +379,8 @@ fn properties_clock_shared_data_and_header_edits_reach_the_filter() {
     assert_eq!(header(headers, "x-probe-source"), Some("127.0.0.1:40000"));
     assert_eq!(header(headers, "x-probe-time"), Some("1700000000123456789"));
     assert_eq!(header(headers, "x-probe-property"), Some("yes"));
+    let state_key = vec!["probe".to_string(), "seen".to_string()];
+    assert_eq!(first.filter_state[&state_key], b"yes");
     assert_eq!(header(headers, "x-probe-remove-me"), None);
     // Shared data persists across requests of one instance, updated with compare-and-swap.
     assert_eq!(header(headers, "x-probe-shared-count"), Some("1"));

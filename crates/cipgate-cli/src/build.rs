@@ -58,7 +58,10 @@ pub fn run(policy_path: &Path, out_dir: &Path) -> Result<(), String> {
     });
     let manifest = serde_json::to_string_pretty(&manifest)
         .map_err(|e| format!("error: cannot write the manifest: {e}"))?;
-    write(&out_dir.join("manifest.json"), format!("{manifest}\n").as_bytes())?;
+    write(
+        &out_dir.join("manifest.json"),
+        format!("{manifest}\n").as_bytes(),
+    )?;
 
     eprintln!(
         "built {} ({} bytes, sha256 {module_sha256}) with policy {id} {} (sha256 {})",
@@ -86,25 +89,36 @@ fn build_module(policy_file: &Path) -> Result<PathBuf, String> {
         .map_err(|e| format!("error: cannot run cargo in {}: {e}", workspace.display()))?;
     if !output.status.success() {
         return Err(format!(
-            "error: building the Envoy module failed ({}); is the {TARGET} target installed \
-             (`rustup target add {TARGET}`)?",
+            "error: `cargo build --release --target {TARGET} -p {FILTER_CRATE}` failed \
+             ({}); cargo's messages are above (a missing target is installed with \
+             `rustup target add {TARGET}`)",
             output.status
         ));
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "cipgate_envoy")
-        .flat_map(|m| {
-            m["filenames"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
+        .filter_map(|line| serde_json::from_str::<CargoMessage>(line).ok())
+        .filter(|m| {
+            m.reason == "compiler-artifact"
+                && m.target.as_ref().is_some_and(|t| t.name == "cipgate_envoy")
         })
-        .filter_map(|f| f.as_str().map(PathBuf::from))
+        .flat_map(|m| m.filenames)
         .find(|f| f.extension().is_some_and(|e| e == "wasm"))
         .ok_or_else(|| "error: cargo built no .wasm module for cipgate-envoy".to_string())
+}
+
+/// The part of cargo's `--message-format=json` lines that names built files.
+#[derive(serde::Deserialize)]
+struct CargoMessage {
+    reason: String,
+    target: Option<CargoTarget>,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
+}
+
+#[derive(serde::Deserialize)]
+struct CargoTarget {
+    name: String,
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -148,6 +162,12 @@ static_resources:
                 "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
                 stat_prefix: ingress
                 codec_type: AUTO
+                # Envoy is the edge: the client address is the peer, never a client-written
+                # X-Forwarded-For. Behind trusted proxies, set xff_num_trusted_hops (docs/envoy.md).
+                use_remote_address: true
+                xff_num_trusted_hops: 0
+                # Request ids are Envoy's own; clients get theirs back to quote to support.
+                always_set_request_id_in_response: true
                 # Clients must not reach the signup service by a path the route below misses.
                 normalize_path: true
                 merge_slashes: true

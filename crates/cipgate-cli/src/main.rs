@@ -1,6 +1,8 @@
 //! `cipgate`: compile a signup policy, check documents against it, and build the modules
 //! that enforce it.
 
+mod build;
+
 use cipgate_policy::{compile, Compiled, GatewayFacts, Outcome, SignupRequest};
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -12,6 +14,7 @@ const EXAMPLES: &str = "\
 Examples:
   cipgate compile policies/us-iaas-cip.yaml
   cipgate compile policies/us-iaas-cip.yaml --emit dist/us-iaas-cip.policy.json
+  cipgate build policies/us-iaas-cip.yaml -o dist
   cipgate check --policy policies/us-iaas-cip.yaml signup.json
   curl -s ... | cipgate check --policy policies/us-iaas-cip.yaml --geo-country DE -
 
@@ -33,6 +36,13 @@ enum Command {
         /// Also write the compiled form (what the modules embed) to this file.
         #[arg(long)]
         emit: Option<PathBuf>,
+    },
+    /// Build the Envoy module (and browser package) of a policy into an output folder.
+    Build {
+        policy: PathBuf,
+        /// The output folder.
+        #[arg(short, long, default_value = "dist")]
+        out: PathBuf,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
@@ -61,6 +71,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile { policy, emit } => compile_command(&policy, emit.as_deref()),
+        Command::Build { policy, out } => build::run(&policy, &out).map(|()| ExitCode::SUCCESS),
         Command::Check {
             policy,
             content_type,

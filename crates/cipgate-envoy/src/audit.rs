@@ -105,8 +105,7 @@ impl AuditRecord<'_> {
     pub fn to_json(&self) -> String {
         // Strings, numbers and an IP address always serialise; the fallback keeps the line
         // well-formed should that ever change.
-        serde_json::to_string(self)
-            .unwrap_or_else(|_| {
+        serde_json::to_string(self).unwrap_or_else(|_| {
             String::from(r#"{"event":"cipgate.decision","error":"unserialisable record"}"#)
         })
     }
@@ -193,7 +192,13 @@ mod tests {
 
     #[test]
     fn normalisation_ignores_case_and_punctuation() {
-        assert_eq!(normalise("customer.email", " Dana@Example.COM "), "dana@example.com");
-        assert_eq!(normalise("customer.phone", "+1 (512) 555-0142"), "+15125550142");
+        assert_eq!(
+            normalise("customer.email", " Dana@Example.COM "),
+            "dana@example.com"
+        );
+        assert_eq!(
+            normalise("customer.phone", "+1 (512) 555-0142"),
+            "+15125550142"
+        );
     }
 }

@@ -45,7 +45,10 @@ mod tests {
 
     #[test]
     fn forwarded_for_counts_trusted_hops_from_the_right() {
-        let xff = vec!["198.51.100.7, 203.0.113.9".to_owned(), "192.0.2.1".to_owned()];
+        let xff = vec![
+            "198.51.100.7, 203.0.113.9".to_owned(),
+            "192.0.2.1".to_owned(),
+        ];
         assert_eq!(from_forwarded_for(&xff, 1), ip("192.0.2.1"));
         assert_eq!(from_forwarded_for(&xff, 2), ip("203.0.113.9"));
         assert_eq!(from_forwarded_for(&xff, 3), ip("198.51.100.7"));

@@ -232,8 +232,14 @@ mod tests {
         assert_eq!(c.mode, Mode::Audit);
         assert_eq!(c.max_body_bytes, 1000);
         assert_eq!(c.geo_country_header.as_deref(), Some("x-geo-country"));
-        assert_eq!(c.client_ip, ClientIpSource::XForwardedFor { trusted_hops: 2 });
-        assert_eq!(c.audit_hash_key.as_deref(), Some(&b"0123456789abcdef0123"[..]));
+        assert_eq!(
+            c.client_ip,
+            ClientIpSource::XForwardedFor { trusted_hops: 2 }
+        );
+        assert_eq!(
+            c.audit_hash_key.as_deref(),
+            Some(&b"0123456789abcdef0123"[..])
+        );
     }
 
     #[test]
@@ -241,16 +247,34 @@ mod tests {
         for (text, expected) in [
             (r#"{"mode":"shadow"}"#, "unknown variant `shadow`"),
             (r#"{"rules":[]}"#, "unknown field `rules`"),
-            (r#"{"max_body_bytes":0}"#, "max_body_bytes must be between 1"),
+            (
+                r#"{"max_body_bytes":0}"#,
+                "max_body_bytes must be between 1",
+            ),
             (r#"{"max_body_bytes":65537}"#, "policy's limit of 65536"),
             (r#"{"methods":[]}"#, "at least one method"),
             (r#"{"methods":["post"]}"#, "upper-case"),
-            (r#"{"geo_country_header":"x geo"}"#, "not a valid header name"),
+            (
+                r#"{"geo_country_header":"x geo"}"#,
+                "not a valid header name",
+            ),
             (r#"{"geo_country_header":"x-cipgate-geo"}"#, "reserved"),
-            (r#"{"client_ip":{"source":"x_forwarded_for"}}"#, "at least 1"),
-            (r#"{"client_ip":{"source":"x_forwarded_for","trusted_hops":0}}"#, "at least 1"),
-            (r#"{"client_ip":{"source":"downstream","trusted_hops":1}}"#, "applies only"),
-            (r#"{"client_ip":{"source":"peer"}}"#, "unknown variant `peer`"),
+            (
+                r#"{"client_ip":{"source":"x_forwarded_for"}}"#,
+                "at least 1",
+            ),
+            (
+                r#"{"client_ip":{"source":"x_forwarded_for","trusted_hops":0}}"#,
+                "at least 1",
+            ),
+            (
+                r#"{"client_ip":{"source":"downstream","trusted_hops":1}}"#,
+                "applies only",
+            ),
+            (
+                r#"{"client_ip":{"source":"peer"}}"#,
+                "unknown variant `peer`",
+            ),
             (r#"{"audit_hash_key":"short"}"#, "at least 16 bytes"),
             ("[1]", "configuration is not valid"),
             ("{", "configuration is not valid"),
@@ -258,6 +282,8 @@ mod tests {
             let err = parse(text).unwrap_err();
             assert!(err.contains(expected), "{text}: {err}");
         }
-        assert!(Config::parse(b"\xff", 10).unwrap_err().contains("not UTF-8"));
+        assert!(Config::parse(b"\xff", 10)
+            .unwrap_err()
+            .contains("not UTF-8"));
     }
 }

@@ -12,7 +12,9 @@ pub mod client_ip;
 pub mod config;
 
 use audit::{AuditRecord, PiiHashes};
-use cipgate_policy::{CompiledPolicy, Decision, GatewayFacts, Outcome, RejectReason, SignupRequest};
+use cipgate_policy::{
+    CompiledPolicy, Decision, GatewayFacts, Outcome, RejectReason, SignupRequest,
+};
 use config::{ClientIpSource, Config, Mode};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -63,12 +65,22 @@ impl Metrics {
         };
         let outcomes = Outcome::ALL
             .iter()
-            .map(|o| Ok((*o, counter(format!("cipgate_decisions.outcome.{}", o.as_str()))?)))
+            .map(|o| {
+                Ok((
+                    *o,
+                    counter(format!("cipgate_decisions.outcome.{}", o.as_str()))?,
+                ))
+            })
             .collect::<Result<_, String>>()?;
         let rules = policy
             .rule_ids()
             .into_iter()
-            .map(|id| Ok((id.to_owned(), counter(format!("cipgate_rule_matches.rule.{id}"))?)))
+            .map(|id| {
+                Ok((
+                    id.to_owned(),
+                    counter(format!("cipgate_rule_matches.rule.{id}"))?,
+                ))
+            })
             .collect::<Result<_, String>>()?;
         let errors = counter("cipgate_errors".to_owned())?;
         Ok(Metrics {
@@ -96,7 +108,10 @@ impl Metrics {
 
 fn increment(metric: u32) {
     if let Err(status) = hostcalls::increment_metric(metric, 1) {
-        log(LogLevel::Warn, &format!("incrementing metric {metric} failed: {status:?}"));
+        log(
+            LogLevel::Warn,
+            &format!("incrementing metric {metric} failed: {status:?}"),
+        );
     }
 }
 
@@ -322,14 +337,21 @@ impl Signup {
             }
         };
         // Trusted only when configured: the component that sets it must overwrite any copy
-        // a client sent. Two copies mean it did not, so the country is unknown.
-        let geo_country = config.geo_country_header.as_deref().and_then(|name| {
-            let mut found = values(name);
-            match found.len() {
-                1 => found.pop().map(|v| v.trim().to_owned()),
-                _ => None,
+        // a client sent. Two copies (or a merged list) mean it did not: fail closed.
+        let geo_country = match config.geo_country_header.as_deref() {
+            None => None,
+            Some(name) => {
+                let mut found = values(name);
+                if found.len() > 1 || found.iter().any(|v| v.contains(',')) {
+                    return Err(format!(
+                        "header {name} arrived {} times; whatever sets it must replace \
+                         the copies clients send",
+                        found.len()
+                    ));
+                }
+                found.pop().map(|v| v.trim().to_owned())
             }
-        });
+        };
         Ok(GatewayFacts {
             client_ip,
             geo_country,
@@ -355,7 +377,12 @@ impl Signup {
                 facts: &self.facts,
             })
         };
-        let pii = PiiHashes::of_body(key(filter), &filter.policy, &body, self.content_type.as_deref());
+        let pii = PiiHashes::of_body(
+            key(filter),
+            &filter.policy,
+            &body,
+            self.content_type.as_deref(),
+        );
         self.finish(filter, &decision, pii)
     }
 
@@ -407,9 +434,13 @@ impl Signup {
             tags.push((MODE_HEADER, "audit".to_owned()));
         }
         for (name, value) in tags {
-            if let Err(s) = hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(&value))
+            if let Err(s) =
+                hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(&value))
             {
-                return self.fail(Some(filter), &format!("setting header {name} failed: {s:?}"));
+                return self.fail(
+                    Some(filter),
+                    &format!("setting header {name} failed: {s:?}"),
+                );
             }
         }
         self.state = State::Passthrough;
@@ -419,7 +450,10 @@ impl Signup {
     fn set_filter_state(&self, outcome: &str, rules: &str) {
         for (key, value) in [(OUTCOME_STATE, outcome), (RULES_STATE, rules)] {
             if let Err(s) = hostcalls::set_property(vec![key], Some(value.as_bytes())) {
-                log(LogLevel::Warn, &format!("cipgate: setting {key} failed: {s:?}"));
+                log(
+                    LogLevel::Warn,
+                    &format!("cipgate: setting {key} failed: {s:?}"),
+                );
             }
         }
     }
@@ -433,7 +467,10 @@ impl Signup {
             (POLICY_HEADER, filter.policy.sha256()),
         ];
         if let Err(s) = hostcalls::send_http_response(status, headers, Some(body)) {
-            log(LogLevel::Error, &format!("cipgate: sending the reply failed: {s:?}"));
+            log(
+                LogLevel::Error,
+                &format!("cipgate: sending the reply failed: {s:?}"),
+            );
         }
         Action::Pause
     }
@@ -451,9 +488,15 @@ impl Signup {
         }
         self.state = State::Replied;
         let body = br#"{"error":"filter_failure","status":503,"message":"The signup could not be checked; please try again later."}"#;
-        let headers = vec![("content-type", "application/json"), ("cache-control", "no-store")];
+        let headers = vec![
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+        ];
         if let Err(s) = hostcalls::send_http_response(503, headers, Some(body)) {
-            log(LogLevel::Error, &format!("cipgate: sending the reply failed: {s:?}"));
+            log(
+                LogLevel::Error,
+                &format!("cipgate: sending the reply failed: {s:?}"),
+            );
         }
         Action::Pause
     }

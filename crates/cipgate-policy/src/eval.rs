@@ -436,8 +436,12 @@ impl<'a, 'd> Ctx<'a, 'd> {
         evidence: &mut Evidence,
     ) -> bool {
         match cond {
-            Cond::All(cs) => cs.iter().all(|c| self.cond(c, element, positive, evidence)),
-            Cond::Any(cs) => cs.iter().any(|c| self.cond(c, element, positive, evidence)),
+            Cond::All(cs) => committed(evidence, |local| {
+                cs.iter().all(|c| self.cond(c, element, positive, local))
+            }),
+            Cond::Any(cs) => cs
+                .iter()
+                .any(|c| committed(evidence, |local| self.cond(c, element, positive, local))),
             Cond::Not(c) => !self.cond(c, element, !positive, evidence),
             Cond::Named(i) => {
                 let (value, found) = self.named(*i, element);
@@ -448,10 +452,15 @@ impl<'a, 'd> Ctx<'a, 'd> {
                 }
                 value
             }
-            Cond::AnyItem { list, cond } => (0..self.signup.element_count(*list))
-                .any(|i| self.cond(cond, Some((*list, i)), positive, evidence)),
-            Cond::EveryItem { list, cond } => (0..self.signup.element_count(*list))
-                .all(|i| self.cond(cond, Some((*list, i)), positive, evidence)),
+            Cond::AnyItem { list, cond } => (0..self.signup.element_count(*list)).any(|i| {
+                committed(evidence, |local| {
+                    self.cond(cond, Some((*list, i)), positive, local)
+                })
+            }),
+            Cond::EveryItem { list, cond } => committed(evidence, |local| {
+                (0..self.signup.element_count(*list))
+                    .all(|i| self.cond(cond, Some((*list, i)), positive, local))
+            }),
             Cond::Test { subject, predicate } => {
                 let value = self.subject(subject, element);
                 self.test(&value, predicate, element, positive, evidence)
@@ -579,6 +588,17 @@ impl<'a, 'd> Ctx<'a, 'd> {
             },
         }
     }
+}
+
+/// Runs `f` with list evidence of its own, kept only when `f` holds: an entry matched in a
+/// branch that failed is not why the rule fired, so the violation must not cite it.
+fn committed(evidence: &mut Evidence, f: impl FnOnce(&mut Evidence) -> bool) -> bool {
+    let mut local = None;
+    let holds = f(&mut local);
+    if let (true, Some(found)) = (holds, local) {
+        evidence.get_or_insert(found);
+    }
+    holds
 }
 
 fn absent_or_invalid(slot: &Slot<'_>) -> Slot<'static> {

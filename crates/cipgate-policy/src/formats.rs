@@ -197,14 +197,16 @@ impl PostalCodes {
             _ => return is_plausible_postal_code(code),
         };
         let country = country.unwrap_or_default();
+        // The table's patterns match the upper-case form (`SW1A 1AA`); people also type `sw1a 1aa`.
+        let code = code.to_ascii_uppercase();
         if let Ok(mut cache) = self.compiled.lock() {
             let regex = cache
                 .entry(country.to_string())
                 .or_insert_with(|| Regex::new(pattern).ok());
-            return regex.as_ref().is_some_and(|r| r.is_match(code));
+            return regex.as_ref().is_some_and(|r| r.is_match(&code));
         }
         // A poisoned lock only loses the cache.
-        Regex::new(pattern).is_ok_and(|r| r.is_match(code))
+        Regex::new(pattern).is_ok_and(|r| r.is_match(&code))
     }
 }
 

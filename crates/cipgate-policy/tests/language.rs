@@ -1,6 +1,14 @@
 //! Every construct of the policy language, each with a tiny inline policy and the decision it
 //! must give.
 
+// Helpers outside `#[test]` functions fail the test by panicking, like the tests themselves.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use cipgate_policy::{Code, CompiledPolicy, GatewayFacts, Outcome, RejectReason};
@@ -1615,4 +1623,78 @@ rules:
     citation: c
 ",
     )
+}
+
+#[test]
+fn named_conditions_decide_per_element_and_keep_their_list_evidence() {
+    let p = policy(&format!(
+        "{OWNERS}conditions:
+  embargoed-owner: {{field: beneficial_owners.address.country, in_list: embargoed}}
+  some-owner-embargoed:
+    any_item: beneficial_owners
+    where: {{condition: embargoed-owner}}
+rules:
+  - id: owner-embargoed
+    outcome: deny
+    for_each: beneficial_owners
+    field: beneficial_owners.address.country
+    when: {{condition: embargoed-owner}}
+    message: m
+    citation: rule citation
+  - id: organization-embargoed
+    outcome: review
+    field: beneficial_owners
+    when: {{condition: some-owner-embargoed}}
+    message: m
+    citation: rule citation
+  - id: no-owner-embargoed
+    outcome: review
+    field: beneficial_owners
+    when: {{not: {{condition: some-owner-embargoed}}}}
+    message: m
+    citation: not citation
+"
+    ));
+    let owners = |countries: &[&str]| {
+        let items: Vec<_> = countries
+            .iter()
+            .map(|c| serde_json::json!({"address": {"country": c}}))
+            .collect();
+        json(
+            &p,
+            &serde_json::json!({ "beneficial_owners": items }).to_string(),
+        )
+    };
+    let d = owners(&["DE", "IR", "CU"]);
+    let cited: Vec<(String, Option<String>, &str)> = d
+        .violations
+        .iter()
+        .map(|v| (v.rule.clone(), v.field.clone(), v.citation.as_str()))
+        .collect();
+    assert_eq!(
+        cited,
+        vec![
+            (
+                "owner-embargoed".into(),
+                Some("beneficial_owners.1.address.country".into()),
+                "IR citation"
+            ),
+            (
+                "owner-embargoed".into(),
+                Some("beneficial_owners.2.address.country".into()),
+                "CU citation"
+            ),
+            (
+                "organization-embargoed".into(),
+                Some("beneficial_owners".into()),
+                "IR citation"
+            ),
+        ]
+    );
+    let d = owners(&["DE", "FR"]);
+    assert_eq!(
+        fired(&d),
+        vec![v("no-owner-embargoed", Some("beneficial_owners"))]
+    );
+    assert_eq!(d.violations[0].citation, "not citation");
 }

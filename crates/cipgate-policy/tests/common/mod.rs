@@ -1,8 +1,14 @@
 //! Shared helpers of the integration tests: compile an inline policy, evaluate a body, and
 //! read the parts of a decision that tests assert on.
 
-// Each test file uses its own subset of these helpers.
-#![allow(dead_code)]
+// Each test file uses its own subset of these helpers, and they fail a test by panicking.
+#![allow(
+    dead_code,
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
 
 use cipgate_policy::{
     compile, Code, CompiledPolicy, Decision, Diagnostics, GatewayFacts, Outcome, SignupRequest,

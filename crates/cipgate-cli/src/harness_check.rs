@@ -1,0 +1,95 @@
+//! `cipgate check --module`: asks the deployed artifact itself. The signup goes through the
+//! built Envoy module in the wasmtime harness (`cipgate-host-test`), with the gateway facts
+//! delivered the way Envoy delivers them, and the module's own decision JSON comes back.
+
+use cipgate_host_test::{Exchange, FilterModule, HttpRequest, LogLevel, Verdict};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+/// The header the plugin configuration names as the trusted geolocation header; the filter
+/// strips client copies of its own `x-cipgate-` headers, so this one must not use the prefix.
+const GEO_HEADER: &str = "x-geo-country";
+/// The filter state key where the module leaves the full decision JSON (forwarded requests
+/// carry only the outcome and rule ids as headers).
+const DECISION_STATE: &str = "cipgate.decision";
+
+/// Runs one signup through the module and returns its decision JSON. `time` is seconds since
+/// the Unix epoch (the module reads it from the proxy clock); `None` uses the system clock.
+pub fn check_with_module(
+    module: &Path,
+    body: &[u8],
+    content_type: Option<&str>,
+    client_ip: Option<IpAddr>,
+    geo_country: Option<&str>,
+    time: Option<i64>,
+) -> Result<String, String> {
+    let filter = FilterModule::from_file(module).map_err(|e| format!("error: {e}"))?;
+    // Enforce mode: a blocked signup comes back as the local reply carrying the decision.
+    let config = match geo_country {
+        Some(_) => format!(r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}"}}"#),
+        None => r#"{"mode":"enforce"}"#.to_string(),
+    };
+    let mut instance = filter
+        .instantiate(config.as_bytes())
+        .map_err(|e| format!("error: {e}"))?;
+
+    let mut request = HttpRequest::new("POST", "/signup").body(body);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    if let Some(country) = geo_country {
+        request = request.header(GEO_HEADER, country);
+    }
+    if let Some(ip) = client_ip {
+        // Envoy's `source.address` is the peer's socket address.
+        let peer = SocketAddr::new(ip, 50000).to_string();
+        request = request.property(&["source", "address"], peer);
+    }
+    if let Some(secs) = time {
+        let nanos = u64::try_from(secs)
+            .ok()
+            .and_then(|s| s.checked_mul(1_000_000_000))
+            .ok_or_else(|| format!("error: time {secs} is out of range"))?;
+        request = request.time_nanos(nanos);
+    }
+    let exchange = instance.send(&request).map_err(|e| format!("error: {e}"))?;
+    decision_json(&exchange)
+}
+
+fn decision_json(exchange: &Exchange) -> Result<String, String> {
+    match &exchange.verdict {
+        Verdict::LocalReply { headers, body, .. }
+            if headers.iter().any(|(k, _)| k == "x-cipgate-outcome") =>
+        {
+            String::from_utf8(body.clone())
+                .map_err(|_| "error: the module's decision is not UTF-8".to_string())
+        }
+        Verdict::LocalReply { status, body, .. } => Err(format!(
+            "error: the module failed ({status}): {}{}",
+            String::from_utf8_lossy(body),
+            error_logs(exchange)
+        )),
+        Verdict::Forwarded { .. } => exchange
+            .filter_state
+            .get(&vec![DECISION_STATE.to_string()])
+            .map(|json| String::from_utf8_lossy(json).into_owned())
+            .ok_or_else(|| {
+                "error: the module forwarded the signup but does not expose its decision \
+                 (filter state `cipgate.decision`); rebuild it from this version of cipgate"
+                    .to_string()
+            }),
+        Verdict::Stalled { after } => Err(format!(
+            "error: the module held the request after {after:?} and never answered{}",
+            error_logs(exchange)
+        )),
+    }
+}
+
+fn error_logs(exchange: &Exchange) -> String {
+    exchange
+        .logs
+        .iter()
+        .filter(|l| l.level >= LogLevel::Error)
+        .map(|l| format!("\n  {}", l.message))
+        .collect()
+}

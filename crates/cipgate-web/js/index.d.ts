@@ -1,0 +1,123 @@
+// Types of the cipgate browser package (index.js). Copied into dist/web/ by `cipgate build`.
+
+/** What happens to the signup, from weakest to strongest. */
+export type Outcome = "allow" | "review" | "incomplete" | "reject" | "deny";
+
+/** What kind of problem a violation reports. */
+export type ViolationCode = "missing" | "invalid" | "restricted" | "inconsistent" | "flagged" | "rejected";
+
+/** Which compiled policy made a decision. */
+export interface PolicyRef {
+  id: string;
+  version: string;
+  /** sha256 of the compiled policy, lower-case hex; the gateway tags requests with it. */
+  sha256: string;
+}
+
+/** One failed rule. */
+export interface Violation {
+  rule: string;
+  /** Dotted field path with list indices (`beneficial_owners.1.address.country`); absent for
+   *  rules about the request as a whole. */
+  field?: string;
+  code: ViolationCode;
+  outcome: Outcome;
+  message: string;
+  citation: string;
+}
+
+/** The decision, the object whose JSON the gateway answers for the same body. */
+export interface Decision {
+  outcome: Outcome;
+  /** The HTTP status the gateway answers with (200 when the signup is forwarded). */
+  status: number;
+  violations: Violation[];
+  policy: PolicyRef;
+}
+
+export type ContentType = "application/json" | "application/x-www-form-urlencoded";
+
+/** A request body as the gateway receives it. */
+export interface EncodedBody {
+  body: string;
+  contentType: ContentType;
+}
+
+/** A signup: the canonical document as a plain object, or a form's entries. */
+export type SignupInput = Record<string, unknown> | FormData | URLSearchParams | HTMLFormElement;
+
+export type ModuleSource =
+  | string
+  | URL
+  | Request
+  | Response
+  | BufferSource
+  | WebAssembly.Module
+  | Promise<string | URL | Request | Response | BufferSource | WebAssembly.Module>;
+
+/** Loads the module (by default `cipgate_web_bg.wasm` beside index.js) once; resolves with the
+ *  policy it holds. Rejects if it cannot be loaded; a later call retries. */
+export function init(moduleUrl?: ModuleSource): Promise<PolicyRef>;
+
+/** Whether init() has completed. */
+export function isReady(): boolean;
+
+/** The policy inside the module. Throws before init() has completed. */
+export function policy(): PolicyRef;
+
+/** The body a signup becomes: JSON for a plain object; for a form, FormData or
+ *  URLSearchParams exactly the bytes a browser sends on form submission. */
+export function encode(input: SignupInput, submitter?: HTMLElement | null): EncodedBody;
+
+/** What the gateway knows about a request besides its body. A page knows none of it. */
+export interface GatewayFacts {
+  /** The client IP address (IPv4 or IPv6). */
+  clientIp?: string;
+  /** The client's country, as a trusted edge in front of the gateway geolocates it. */
+  geoCountry?: string;
+  /** Seconds since the Unix epoch; default now. */
+  time?: number;
+}
+
+/** The decision JSON for a raw body, byte for byte what the gateway answers for the same body
+ *  and facts. Throws before init() has completed, or for a clientIp that is no IP address. */
+export function decide(body: string | Uint8Array, contentType: string | null, facts?: GatewayFacts): string;
+
+/** Decides a signup. Throws before init() has completed. */
+export function validate(input: SignupInput, submitter?: HTMLElement | null): Decision;
+
+/** The messages of a decision by field; violations without a field are left out. */
+export function messagesByField(decision: Decision): Partial<Record<string, string[]>>;
+
+/** Whether the gateway refuses a signup with this decision (incomplete, reject, deny). */
+export function blocks(decision: Decision): boolean;
+
+export interface BindFormOptions {
+  /** Control name -> policy field, for controls not named after their field. Controls not
+   *  listed carry the field of their own name (`customer.phone`). */
+  fields?: Record<string, string>;
+  /** Where the summary of a blocked submit goes; by default a new element at the top of
+   *  the form. */
+  summary?: HTMLElement;
+  /** Heading of the summary; default "There is a problem". */
+  summaryTitle?: string;
+  /** Prefix of the ids the binding gives to message elements and controls without an id. */
+  idPrefix?: string;
+  /** Called with every decision the binding makes. */
+  onDecision?: (decision: Decision) => void;
+}
+
+export interface FormBinding {
+  /** Validates the form now and updates its controls. */
+  validate(): Decision;
+  /** The latest decision, or null before the first one. */
+  readonly decision: Decision | null;
+  /** Removes the listeners, messages and custom validity the binding set. */
+  destroy(): void;
+}
+
+/** Validates the form as the person types and on submit through the Constraint Validation
+ *  API (setCustomValidity, aria-invalid after interaction, aria-describedby, a summary with
+ *  links on a blocked submit). Review outcomes never block. Throws before init() has
+ *  completed; an unbound form submits normally and the gateway decides. */
+export function bindForm(form: HTMLFormElement, options?: BindFormOptions): FormBinding;
