@@ -11,6 +11,8 @@ use crate::ir::{
 use crate::{formats, tables};
 use std::collections::HashMap;
 
+const UNICODE_HELP: &str = "cipgate builds patterns without Unicode classes to keep modules small: write [0-9] for \\d, [A-Za-z] for letters, and spell out case variants instead of (?i)";
+
 const TOP_KEYS: &[&str] = &[
     "cipgate",
     "id",
@@ -723,10 +725,18 @@ impl Lowering {
 
     fn pattern(&mut self, node: &Node) -> Option<usize> {
         let text = self.text(node, "a pattern")?;
+        if let Some(construct) = unicode_construct(&text) {
+            self.error_help(
+                node.at,
+                format!("the pattern `{text}` uses `{construct}`, which needs Unicode tables"),
+                UNICODE_HELP,
+            );
+            return None;
+        }
         if let Err(e) = regex::Regex::new(&text) {
             let detail = e.to_string();
             let help = if detail.contains("Unicode") {
-                "cipgate builds patterns without Unicode classes to keep modules small: write [0-9] for \\d, [A-Za-z] for letters, and spell out case variants instead of (?i)"
+                UNICODE_HELP
             } else {
                 "see https://docs.rs/regex for the pattern syntax"
             };
@@ -1014,7 +1024,9 @@ impl Lowering {
             let when = get("when").and_then(|n| self.cond(n, &scope));
             let field = match get("field") {
                 Some(n) => self.field_in_scope(n, &scope),
-                None => require.or_else(|| when.as_ref().and_then(single_field)),
+                None => {
+                    require.or_else(|| when.as_ref().and_then(|w| single_field(w, &self.named)))
+                }
             };
             if get("require").is_none() && get("when").is_none() {
                 self.error_help(
@@ -1571,8 +1583,9 @@ impl Lowering {
 }
 
 /// The field of a condition that tests a single field, to name in its violations.
-fn single_field(cond: &Cond) -> Option<usize> {
+fn single_field(cond: &Cond, named: &[NamedCond]) -> Option<usize> {
     match cond {
+        Cond::Named(i) => named.get(*i).and_then(|n| single_field(&n.cond, named)),
         Cond::Test {
             subject: Subject::Field(f) | Subject::CallingCountry(f) | Subject::SubdivisionCountry(f),
             ..
@@ -1629,6 +1642,35 @@ fn requires_present(cond: &Cond, f: usize) -> bool {
     }
 }
 
+/// The first construct of a pattern that needs the regex crate's Unicode tables (`\d`, `\w`,
+/// `\s`, `\b`, `\p{..}`, case-insensitive flags). Checked on the text, so that the answer does
+/// not depend on which regex features a particular build happens to enable.
+fn unicode_construct(pattern: &str) -> Option<String> {
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('d' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B' | 'p' | 'P')) => {
+                    return Some(format!("\\{e}"));
+                }
+                _ => {}
+            },
+            '(' if chars.peek() == Some(&'?') => {
+                let flags: String = chars
+                    .clone()
+                    .skip(1)
+                    .take_while(|f| *f != ':' && *f != ')')
+                    .collect();
+                if flags.chars().take_while(|f| *f != '-').any(|f| f == 'i') {
+                    return Some(format!("(?{flags}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars
@@ -1658,4 +1700,20 @@ fn looks_numeric(t: &str) -> bool {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_digit() || c == '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unicode_construct;
+
+    #[test]
+    fn unicode_constructs_are_found_on_the_text() {
+        assert_eq!(unicode_construct(r"^\d{5}$").as_deref(), Some(r"\d"));
+        assert_eq!(unicode_construct(r"\p{L}+").as_deref(), Some(r"\p"));
+        assert_eq!(unicode_construct("(?i)abc").as_deref(), Some("(?i"));
+        assert_eq!(unicode_construct("(?si:a)").as_deref(), Some("(?si"));
+        assert_eq!(unicode_construct(r"^\+7(365|869)"), None);
+        assert_eq!(unicode_construct(r"^[0-9]+\.(?-i:x)$"), None);
+        assert_eq!(unicode_construct(r"\\d"), None);
+    }
 }
