@@ -15,7 +15,8 @@ const FILTER_CRATE: &str = "cipgate-envoy";
 /// Compiles `policy_path` and writes `<id>.policy.json`, `<id>.wasm`, `envoy.yaml` and
 /// `manifest.json` into `out_dir`. An invalid policy writes nothing and returns the
 /// compiler's diagnostics.
-pub fn run(policy_path: &Path, out_dir: &Path) -> Result<(), String> {
+/// Builds the Envoy module and, with `web`, the browser package `web/` of one policy.
+pub fn run(policy_path: &Path, out_dir: &Path, web: bool) -> Result<(), String> {
     let compiled = crate::load_policy(policy_path)?;
     let policy = &compiled.policy;
     let id = policy.id();
@@ -34,6 +35,10 @@ pub fn run(policy_path: &Path, out_dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("error: cannot read {}: {e}", built.display()))?;
     write(&module_file, &module)?;
     let module_sha256 = hex(&Sha256::digest(&module));
+    if web {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        crate::build_web::build_web(&policy_file, &out_dir, &workspace)?;
+    }
 
     write(
         &out_dir.join("envoy.yaml"),
@@ -54,6 +59,7 @@ pub fn run(policy_path: &Path, out_dir: &Path) -> Result<(), String> {
             "root_id": "cipgate",
         },
         "envoy_config": "envoy.yaml",
+        "web_package": if web { Some("web/") } else { None },
         "cipgate_version": env!("CARGO_PKG_VERSION"),
     });
     let manifest = serde_json::to_string_pretty(&manifest)

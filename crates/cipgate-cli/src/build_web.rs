@@ -3,6 +3,7 @@
 //! its wasm-bindgen glue, and the hand-written `index.js` / `index.d.ts` API over it.
 
 use cipgate_policy::CompiledPolicy;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -104,9 +105,13 @@ fn build_module(policy_file: &Path, workspace: &Path) -> Result<PathBuf, String>
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == MODULE_NAME)
-        .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| {
+            m.get("reason").and_then(Value::as_str) == Some("compiler-artifact")
+                && m.pointer("/target/name").and_then(Value::as_str) == Some(MODULE_NAME)
+        })
+        .filter_map(|m| m.get("filenames").and_then(Value::as_array).cloned())
+        .flatten()
         .filter_map(|f| f.as_str().map(PathBuf::from))
         .find(|f| f.extension().is_some_and(|e| e == "wasm"))
         .ok_or_else(|| format!("error: cargo built no .wasm module for {WEB_CRATE}"))

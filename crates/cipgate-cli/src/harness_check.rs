@@ -13,47 +13,62 @@ const GEO_HEADER: &str = "x-geo-country";
 /// carry only the outcome and rule ids as headers).
 const DECISION_STATE: &str = "cipgate.decision";
 
-/// Runs one signup through the module and returns its decision JSON. `time` is seconds since
-/// the Unix epoch (the module reads it from the proxy clock); `None` uses the system clock.
-pub fn check_with_module(
-    module: &Path,
-    body: &[u8],
-    content_type: Option<&str>,
-    client_ip: Option<IpAddr>,
-    geo_country: Option<&str>,
-    time: Option<i64>,
-) -> Result<String, String> {
-    let filter = FilterModule::from_file(module).map_err(|e| format!("error: {e}"))?;
-    // Enforce mode: a blocked signup comes back as the local reply carrying the decision.
-    let config = match geo_country {
-        Some(_) => format!(r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}"}}"#),
-        None => r#"{"mode":"enforce"}"#.to_string(),
-    };
-    let mut instance = filter
-        .instantiate(config.as_bytes())
-        .map_err(|e| format!("error: {e}"))?;
+/// One signup as the gateway would see it.
+pub struct Signup<'a> {
+    pub body: &'a [u8],
+    pub content_type: Option<&'a str>,
+    pub client_ip: Option<IpAddr>,
+    pub geo_country: Option<&'a str>,
+    /// Seconds since the Unix epoch (the module reads the proxy clock); `None`: system clock.
+    pub time: Option<i64>,
+}
 
-    let mut request = HttpRequest::new("POST", "/signup").body(body);
-    if let Some(content_type) = content_type {
-        request = request.header("content-type", content_type);
+/// A built Envoy module, compiled once, deciding signups each in a fresh instance.
+pub struct DeployedModule {
+    filter: FilterModule,
+}
+
+impl DeployedModule {
+    pub fn load(module: &Path) -> Result<DeployedModule, String> {
+        FilterModule::from_file(module)
+            .map(|filter| DeployedModule { filter })
+            .map_err(|e| format!("error: {}: {e}", module.display()))
     }
-    if let Some(country) = geo_country {
-        request = request.header(GEO_HEADER, country);
+
+    /// Runs one signup through the module and returns its decision JSON.
+    pub fn decide(&self, signup: &Signup<'_>) -> Result<String, String> {
+        // Enforce mode: a blocked signup comes back as the local reply carrying the decision.
+        let config = match signup.geo_country {
+            Some(_) => format!(r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}"}}"#),
+            None => r#"{"mode":"enforce"}"#.to_string(),
+        };
+        let mut instance = self
+            .filter
+            .instantiate(config.as_bytes())
+            .map_err(|e| format!("error: {e}"))?;
+
+        let mut request = HttpRequest::new("POST", "/signup").body(signup.body);
+        if let Some(content_type) = signup.content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(country) = signup.geo_country {
+            request = request.header(GEO_HEADER, country);
+        }
+        if let Some(ip) = signup.client_ip {
+            // Envoy's `source.address` is the peer's socket address.
+            let peer = SocketAddr::new(ip, 50000).to_string();
+            request = request.property(&["source", "address"], peer);
+        }
+        if let Some(secs) = signup.time {
+            let nanos = u64::try_from(secs)
+                .ok()
+                .and_then(|s| s.checked_mul(1_000_000_000))
+                .ok_or_else(|| format!("error: time {secs} is out of range"))?;
+            request = request.time_nanos(nanos);
+        }
+        let exchange = instance.send(&request).map_err(|e| format!("error: {e}"))?;
+        decision_json(&exchange)
     }
-    if let Some(ip) = client_ip {
-        // Envoy's `source.address` is the peer's socket address.
-        let peer = SocketAddr::new(ip, 50000).to_string();
-        request = request.property(&["source", "address"], peer);
-    }
-    if let Some(secs) = time {
-        let nanos = u64::try_from(secs)
-            .ok()
-            .and_then(|s| s.checked_mul(1_000_000_000))
-            .ok_or_else(|| format!("error: time {secs} is out of range"))?;
-        request = request.time_nanos(nanos);
-    }
-    let exchange = instance.send(&request).map_err(|e| format!("error: {e}"))?;
-    decision_json(&exchange)
 }
 
 fn decision_json(exchange: &Exchange) -> Result<String, String> {

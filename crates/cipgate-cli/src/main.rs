@@ -2,9 +2,13 @@
 //! that enforce it.
 
 mod build;
+mod build_web;
+mod harness_check;
+mod policy_tests;
 
 use cipgate_policy::{compile, Compiled, GatewayFacts, Outcome, SignupRequest};
 use clap::{Parser, Subcommand};
+use harness_check::{DeployedModule, Signup};
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -16,10 +20,13 @@ Examples:
   cipgate compile policies/us-iaas-cip.yaml --emit dist/us-iaas-cip.policy.json
   cipgate build policies/us-iaas-cip.yaml -o dist
   cipgate check --policy policies/us-iaas-cip.yaml signup.json
+  cipgate check --module dist/us-iaas-cip.wasm signup.json
+  cipgate test policies/us-iaas-cip.yaml --junit results.xml
   curl -s ... | cipgate check --policy policies/us-iaas-cip.yaml --geo-country DE -
 
 Exit codes of `check`: 0 allow or review, 3 incomplete, 4 reject, 5 deny;
-1 when the policy or the input cannot be read, 2 for usage errors.";
+1 when the policy or the input cannot be read, 2 for usage errors.
+Exit codes of `test`: 0 when every case passes, 1 otherwise.";
 
 #[derive(Parser)]
 #[command(name = "cipgate", version, about = "Signup policies for a Customer Identification Program, compiled to WebAssembly", after_help = EXAMPLES)]
@@ -43,12 +50,15 @@ enum Command {
         /// The output folder.
         #[arg(short, long, default_value = "dist")]
         out: PathBuf,
+        /// Skip the browser package (it needs wasm-bindgen-cli).
+        #[arg(long)]
+        no_web: bool,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
         /// The policy file (YAML).
         #[arg(long)]
-        policy: PathBuf,
+        policy: Option<PathBuf>,
         /// Content-Type of the document [default: application/json, or form-encoded for
         /// files ending in .form]
         #[arg(long)]
@@ -62,8 +72,28 @@ enum Command {
         /// Seconds since the Unix epoch [default: now].
         #[arg(long)]
         time: Option<i64>,
+        /// Ask a built Envoy module (run in the wasmtime harness) instead of the native
+        /// evaluator; `--policy` is then not needed.
+        #[arg(long, required_unless_present = "policy")]
+        module: Option<PathBuf>,
         /// The signup document, or `-` for standard input.
         file: PathBuf,
+    },
+    /// Run a policy's test cases through the native evaluator and the built module.
+    Test {
+        policy: PathBuf,
+        /// The test cases [default: POLICY with `.tests.yaml` for `.yaml`].
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Use this built module instead of building one into --out.
+        #[arg(long)]
+        module: Option<PathBuf>,
+        /// Where to build the module.
+        #[arg(short, long, default_value = "dist")]
+        out: PathBuf,
+        /// Also write the results as JUnit XML.
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
 }
 
@@ -71,15 +101,40 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compile { policy, emit } => compile_command(&policy, emit.as_deref()),
-        Command::Build { policy, out } => build::run(&policy, &out).map(|()| ExitCode::SUCCESS),
+        Command::Build {
+            policy,
+            out,
+            no_web,
+        } => build::run(&policy, &out, !no_web).map(|()| ExitCode::SUCCESS),
         Command::Check {
             policy,
             content_type,
             client_ip,
             geo_country,
             time,
+            module,
             file,
-        } => check_command(&policy, content_type, client_ip, geo_country, time, &file),
+        } => {
+            let facts = GatewayFacts {
+                client_ip,
+                geo_country,
+                time: time.or_else(now),
+            };
+            check_command(
+                policy.as_deref(),
+                module.as_deref(),
+                content_type,
+                &facts,
+                &file,
+            )
+        }
+        Command::Test {
+            policy,
+            cases,
+            module,
+            out,
+            junit,
+        } => test_command(&policy, cases, module, &out, junit.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -117,28 +172,120 @@ fn compile_command(path: &Path, emit: Option<&Path>) -> Result<ExitCode, String>
 }
 
 fn check_command(
-    policy: &Path,
+    policy: Option<&Path>,
+    module: Option<&Path>,
     content_type: Option<String>,
-    client_ip: Option<IpAddr>,
-    geo_country: Option<String>,
-    time: Option<i64>,
+    facts: &GatewayFacts,
     file: &Path,
 ) -> Result<ExitCode, String> {
-    let compiled = load_policy(policy)?;
     let body = read_input(file)?;
     let content_type = content_type.unwrap_or_else(|| default_content_type(file).to_string());
-    let facts = GatewayFacts {
-        client_ip,
-        geo_country,
-        time: time.or_else(now),
+    let (json, outcome) = match (module, policy) {
+        (Some(module), _) => {
+            let json = DeployedModule::load(module)?.decide(&Signup {
+                body: &body,
+                content_type: Some(&content_type),
+                client_ip: facts.client_ip,
+                geo_country: facts.geo_country.as_deref(),
+                time: facts.time,
+            })?;
+            let outcome = outcome_of(&json)?;
+            (json, outcome)
+        }
+        (None, Some(policy)) => {
+            let decision = load_policy(policy)?.policy.evaluate(&SignupRequest {
+                body: &body,
+                content_type: Some(&content_type),
+                facts,
+            });
+            (decision.to_json(), decision.outcome)
+        }
+        (None, None) => return Err("error: give --policy or --module".to_string()),
     };
-    let decision = compiled.policy.evaluate(&SignupRequest {
-        body: &body,
-        content_type: Some(&content_type),
-        facts: &facts,
-    });
-    println!("{}", decision.to_json());
-    Ok(exit_code(decision.outcome))
+    println!("{json}");
+    Ok(exit_code(outcome))
+}
+
+/// The outcome named in a module's decision JSON.
+fn outcome_of(json: &str) -> Result<Outcome, String> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| format!("error: the module's decision is not JSON: {e}"))?;
+    let name = value
+        .get("outcome")
+        .and_then(|o| o.as_str())
+        .unwrap_or_default();
+    Outcome::ALL
+        .into_iter()
+        .find(|o| o.as_str() == name)
+        .ok_or_else(|| format!("error: the module's decision has no known outcome: {json}"))
+}
+
+fn test_command(
+    policy_path: &Path,
+    cases: Option<PathBuf>,
+    module: Option<PathBuf>,
+    out: &Path,
+    junit: Option<&Path>,
+) -> Result<ExitCode, String> {
+    let compiled = load_policy(policy_path)?;
+    let cases_path = cases.unwrap_or_else(|| policy_tests::tests_path(policy_path));
+    let tests = policy_tests::read_tests(&cases_path)?;
+    let named = cases_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&tests.policy);
+    if std::fs::canonicalize(&named).ok() != std::fs::canonicalize(policy_path).ok() {
+        return Err(format!(
+            "error: {} tests the policy {}, not {}",
+            cases_path.display(),
+            named.display(),
+            policy_path.display()
+        ));
+    }
+    let module_path = match module {
+        Some(m) => m,
+        None => {
+            build::run(policy_path, out, false)?;
+            out.join(format!("{}.wasm", compiled.policy.id()))
+        }
+    };
+    let deployed = DeployedModule::load(&module_path)?;
+    let results = policy_tests::run_cases(&compiled.policy, &deployed, &tests.cases);
+
+    let mut failed = 0;
+    for result in &results {
+        if !result.failures.is_empty() {
+            failed += 1;
+            println!("FAIL {}", result.name);
+            for failure in &result.failures {
+                println!("  {}", failure.replace('\n', "\n  "));
+            }
+        }
+    }
+    let uncovered = policy_tests::uncovered(&compiled.policy, &results);
+    let total = compiled.policy.ir().rules.len();
+    if uncovered.is_empty() {
+        println!(
+            "coverage: every rule of {} ({total}) fired in some case",
+            compiled.policy.id()
+        );
+    } else {
+        println!(
+            "coverage: {} of {total} rules fired; no case made these fire: {}",
+            total - uncovered.len(),
+            uncovered.join(", ")
+        );
+    }
+    if let Some(path) = junit {
+        std::fs::write(path, policy_tests::junit(compiled.policy.id(), &results))
+            .map_err(|e| format!("error: cannot write {}: {e}", path.display()))?;
+    }
+    println!("{} passed, {failed} failed", results.len() - failed);
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn read_input(file: &Path) -> Result<Vec<u8>, String> {

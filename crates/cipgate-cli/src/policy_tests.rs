@@ -65,7 +65,10 @@ where
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a mapping of form keys to text values")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut pairs = Vec::new();
             while let Some(entry) = map.next_entry::<String, String>()? {
                 pairs.push(entry);
@@ -99,8 +102,12 @@ pub fn tests_path(policy: &Path) -> PathBuf {
 pub fn read_tests(path: &Path) -> Result<TestFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("error: cannot read the test cases {}: {e}", path.display()))?;
-    serde_saphyr::from_str(&text)
-        .map_err(|e| format!("error: {}: the test cases are not valid: {e}", path.display()))
+    serde_saphyr::from_str(&text).map_err(|e| {
+        format!(
+            "error: {}: the test cases are not valid: {e}",
+            path.display()
+        )
+    })
 }
 
 impl Case {
@@ -118,11 +125,17 @@ impl Case {
             let text = serde_json::to_vec(json).map_err(|e| e.to_string())?;
             (text, Some("application/json"))
         } else if let Some(form) = &self.form {
-            (form_encode(form).into_bytes(), Some("application/x-www-form-urlencoded"))
+            (
+                form_encode(form).into_bytes(),
+                Some("application/x-www-form-urlencoded"),
+            )
         } else if let Some(body) = &self.body {
             (body.clone().into_bytes(), None)
         } else {
-            (decode_hex(self.body_hex.as_deref().unwrap_or_default())?, None)
+            (
+                decode_hex(self.body_hex.as_deref().unwrap_or_default())?,
+                None,
+            )
         };
         let content_type = self
             .content_type
@@ -138,7 +151,10 @@ pub fn run_cases(
     module: &DeployedModule,
     cases: &[Case],
 ) -> Vec<CaseResult> {
-    cases.iter().map(|case| run_case(policy, module, case)).collect()
+    cases
+        .iter()
+        .map(|case| run_case(policy, module, case))
+        .collect()
 }
 
 fn run_case(policy: &CompiledPolicy, module: &DeployedModule, case: &Case) -> CaseResult {
@@ -193,9 +209,10 @@ fn run_case(policy: &CompiledPolicy, module: &DeployedModule, case: &Case) -> Ca
     }
     if let Some(status) = expect.status {
         if status != decision.status {
-            result
-                .failures
-                .push(format!("status: expected {status}, got {}", decision.status));
+            result.failures.push(format!(
+                "status: expected {status}, got {}",
+                decision.status
+            ));
         }
     }
     let fired: BTreeSet<&str> = result.rules.iter().map(String::as_str).collect();
@@ -204,19 +221,23 @@ fn run_case(policy: &CompiledPolicy, module: &DeployedModule, case: &Case) -> Ca
         let missing: Vec<_> = wanted.difference(&fired).collect();
         let extra: Vec<_> = fired.difference(&wanted).collect();
         if !missing.is_empty() || !extra.is_empty() {
-            result.failures.push(format!(
-                "rules: missing {missing:?}, unexpected {extra:?}"
-            ));
+            result
+                .failures
+                .push(format!("rules: missing {missing:?}, unexpected {extra:?}"));
         }
     }
     for rule in &expect.include {
         if !fired.contains(rule.as_str()) {
-            result.failures.push(format!("rules: expected {rule} to fire"));
+            result
+                .failures
+                .push(format!("rules: expected {rule} to fire"));
         }
     }
     for rule in &expect.exclude {
         if fired.contains(rule.as_str()) {
-            result.failures.push(format!("rules: expected {rule} not to fire"));
+            result
+                .failures
+                .push(format!("rules: expected {rule} not to fire"));
         }
     }
     for field in &expect.fields {
@@ -317,7 +338,12 @@ pub fn junit(suite: &str, results: &[CaseResult]) -> String {
         results.len()
     );
     for r in results {
-        let _ = write!(xml, "  <testcase classname=\"{}\" name=\"{}\"", xml_escape(suite), xml_escape(&r.name));
+        let _ = write!(
+            xml,
+            "  <testcase classname=\"{}\" name=\"{}\"",
+            xml_escape(suite),
+            xml_escape(&r.name)
+        );
         if r.failures.is_empty() {
             xml.push_str("/>\n");
         } else {
@@ -358,7 +384,10 @@ mod tests {
 
     #[test]
     fn hex_bodies() {
-        assert_eq!(decode_hex("efbb bf7b").unwrap(), vec![0xef, 0xbb, 0xbf, 0x7b]);
+        assert_eq!(
+            decode_hex("efbb bf7b").unwrap(),
+            vec![0xef, 0xbb, 0xbf, 0x7b]
+        );
         assert!(decode_hex("zz").is_err());
         assert!(decode_hex("abc").is_err());
     }

@@ -35,6 +35,9 @@ const MODE_HEADER: &str = "x-cipgate-mode";
 /// Filter state keys (Envoy stores them as `wasm.<key>`, see docs/envoy.md).
 const OUTCOME_STATE: &str = "cipgate.outcome";
 const RULES_STATE: &str = "cipgate.rules";
+/// The whole decision JSON, for access logs and for `cipgate check --module` on signups
+/// that are forwarded (whose decision is otherwise only in headers).
+const DECISION_STATE: &str = "cipgate.decision";
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
@@ -391,7 +394,8 @@ impl Signup {
         let blocked = filter.config.mode == Mode::Enforce && !decision.outcome.is_forwarded();
         let rules = decision.rule_ids();
         filter.metrics.record(decision);
-        self.set_filter_state(decision.outcome.as_str(), &rules.join(","));
+        let json = decision.to_json();
+        self.set_filter_state(decision.outcome.as_str(), &rules.join(","), &json);
         let record = AuditRecord {
             event: "cipgate.decision",
             time: self.arrived_ms.map(audit::rfc3339),
@@ -415,7 +419,6 @@ impl Signup {
         log(LogLevel::Info, &record.to_json());
 
         if blocked {
-            let json = decision.to_json();
             return self.reply(
                 filter,
                 u32::from(decision.status),
@@ -447,8 +450,12 @@ impl Signup {
         Action::Continue
     }
 
-    fn set_filter_state(&self, outcome: &str, rules: &str) {
-        for (key, value) in [(OUTCOME_STATE, outcome), (RULES_STATE, rules)] {
+    fn set_filter_state(&self, outcome: &str, rules: &str, decision: &str) {
+        for (key, value) in [
+            (OUTCOME_STATE, outcome),
+            (RULES_STATE, rules),
+            (DECISION_STATE, decision),
+        ] {
             if let Err(s) = hostcalls::set_property(vec![key], Some(value.as_bytes())) {
                 log(
                     LogLevel::Warn,

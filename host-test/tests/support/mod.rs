@@ -1,7 +1,7 @@
 //! Finds or builds the modules the harness tests run.
 
-// Test code: a missing module fails the test loudly.
-#![allow(clippy::expect_used, clippy::panic)]
+// Test code: a missing module fails the test loudly. Each test binary uses a subset.
+#![allow(clippy::expect_used, clippy::panic, dead_code)]
 
 use cipgate_host_test::FilterModule;
 use std::path::{Path, PathBuf};
@@ -52,7 +52,6 @@ pub fn probe() -> &'static FilterModule {
 /// The real cipgate Envoy filter. The test command builds it first
 /// (`cargo build --release --target wasm32-wasip1 -p cipgate-envoy`); a missing module is a
 /// failure, never a skip. `CIPGATE_ENVOY_WASM` points elsewhere (e.g. a release artifact).
-#[allow(dead_code)] // each test binary uses its own subset of these helpers
 pub fn cipgate() -> &'static FilterModule {
     static CIPGATE: OnceLock<FilterModule> = OnceLock::new();
     CIPGATE.get_or_init(|| {

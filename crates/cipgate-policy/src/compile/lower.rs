@@ -1649,12 +1649,13 @@ fn unicode_construct(pattern: &str) -> Option<String> {
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => match chars.next() {
-                Some(e @ ('d' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B' | 'p' | 'P')) => {
+            '\\' => {
+                if let Some(e @ ('d' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B' | 'p' | 'P')) =
+                    chars.next()
+                {
                     return Some(format!("\\{e}"));
                 }
-                _ => {}
-            },
+            }
             '(' if chars.peek() == Some(&'?') => {
                 let flags: String = chars
                     .clone()
