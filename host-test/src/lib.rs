@@ -82,6 +82,10 @@ pub struct HttpRequest {
     pub body: Vec<u8>,
     /// Bytes per body callback; `None` delivers the body in one callback.
     pub chunk_size: Option<usize>,
+    /// Bytes per body callback in order, repeated until the body is delivered (a zero
+    /// counts as one byte): uneven chunkings, as networks deliver them. When non-empty it
+    /// takes precedence over `chunk_size`.
+    pub chunk_sizes: Vec<usize>,
     /// Request trailers (HTTP/2 style): the body then never ends the stream.
     pub trailers: Option<Vec<(String, String)>>,
     /// Properties the filter can read for this request, e.g. `["source", "address"]`.
@@ -102,6 +106,7 @@ impl HttpRequest {
             headers: Vec::new(),
             body: Vec::new(),
             chunk_size: None,
+            chunk_sizes: Vec::new(),
             trailers: None,
             properties: Vec::new(),
             time_nanos: None,
@@ -120,6 +125,11 @@ impl HttpRequest {
 
     pub fn chunk_size(mut self, bytes: usize) -> HttpRequest {
         self.chunk_size = Some(bytes);
+        self
+    }
+
+    pub fn chunk_sizes(mut self, sizes: &[usize]) -> HttpRequest {
+        self.chunk_sizes = sizes.to_vec();
         self
     }
 
@@ -618,8 +628,12 @@ impl FilterInstance {
             });
         }
 
-        let chunk_size = request.chunk_size.unwrap_or(request.body.len()).max(1);
-        let chunks: Vec<&[u8]> = request.body.chunks(chunk_size).collect();
+        let chunks = if request.chunk_sizes.is_empty() {
+            let chunk_size = request.chunk_size.unwrap_or(request.body.len()).max(1);
+            request.body.chunks(chunk_size).collect()
+        } else {
+            split_by_sizes(&request.body, &request.chunk_sizes)
+        };
         for (index, chunk) in chunks.iter().enumerate() {
             let end = index + 1 == chunks.len() && !has_trailers;
             let size = {
@@ -728,6 +742,21 @@ impl FilterInstance {
                 "the HTTP context vanished mid-request",
             ))
     }
+}
+
+/// `body` cut into pieces of the given sizes, cycled; a zero size counts as one byte.
+fn split_by_sizes<'b>(body: &'b [u8], sizes: &[usize]) -> Vec<&'b [u8]> {
+    let mut chunks = Vec::new();
+    let mut rest = body;
+    for size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, tail) = rest.split_at((*size).max(1).min(rest.len()));
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
 }
 
 /// Where the request stands between callbacks.

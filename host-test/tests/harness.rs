@@ -82,6 +82,25 @@ fn chunked_body_arrives_buffered_and_cumulative_with_end_of_stream_last() {
 }
 
 #[test]
+fn uneven_chunk_sizes_are_delivered_in_order_and_cycled() {
+    let mut filter = support::probe().instantiate(b"").unwrap();
+    let exchange = filter
+        .send(
+            &HttpRequest::new("POST", "/signup")
+                .body("0123456789")
+                .chunk_sizes(&[3, 0, 2]),
+        )
+        .unwrap();
+    // 3, 1 (a zero is one byte), 2, then again 3 and the last byte.
+    let (headers, upstream_body, _) = forwarded(&exchange.verdict);
+    assert_eq!(
+        header(headers, "x-probe-body-calls"),
+        Some("3:more,4:more,6:more,9:more,10:end")
+    );
+    assert_eq!(upstream_body, b"0123456789+probe");
+}
+
+#[test]
 fn a_body_without_chunk_size_is_one_callback_and_no_body_ends_at_the_headers() {
     let mut filter = support::probe().instantiate(b"").unwrap();
     let exchange = filter

@@ -1,0 +1,288 @@
+//! The `cipgate` binary as users run it: exit codes, diagnostics, `check` through the policy
+//! and through the built module, and `test` passing and failing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn policy() -> PathBuf {
+    repo().join("policies/us-iaas-cip.yaml")
+}
+
+fn examples() -> PathBuf {
+    repo().join("../shared/examples/signups")
+}
+
+/// The Envoy module built by `cipgate build` (the test command builds it first).
+fn module() -> PathBuf {
+    let path = std::env::var_os("CIPGATE_ENVOY_WASM")
+        .map_or_else(|| repo().join("dist/us-iaas-cip.wasm"), PathBuf::from);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cipgate build policies/us-iaas-cip.yaml -o dist` first \
+         (or set CIPGATE_ENVOY_WASM)",
+        path.display()
+    );
+    path
+}
+
+fn cipgate(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cipgate"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn compile_prints_id_version_and_hash() {
+    let out = cipgate(&["compile", policy().to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("us-iaas-cip 2026.11.1 sha256:"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn compile_reports_every_mistake_with_line_and_column() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/five-mistakes.yaml");
+    let out = cipgate(&["compile", fixture.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    for (at, what) in [
+        ("16:7", "`ir` is not an ISO 3166-1 country code"),
+        ("23:9", "the rule id `phone-required` is used twice"),
+        ("25:14", "unknown field `customer.phon`"),
+        ("30:54", "unknown list `embargo`"),
+        ("35:44", "does not compile"),
+        ("40:42", "`business` is not one of the field's values"),
+        ("45:42", "type mismatch"),
+    ] {
+        assert!(
+            stderr.contains(&format!("five-mistakes.yaml:{at}: ")) && stderr.contains(what),
+            "missing {at} {what} in:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("7 errors in"), "{stderr}");
+}
+
+#[test]
+fn check_exit_codes_follow_the_outcome() {
+    let policy = policy();
+    let policy = policy.to_str().unwrap();
+    for (file, code) in [
+        ("foreign-individual-complete.json", 0),
+        ("foreign-individual-missing-phone.json", 3),
+        ("embargoed-address.json", 5),
+    ] {
+        let path = examples().join(file);
+        let out = cipgate(&["check", "--policy", policy, path.to_str().unwrap()], None);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{file}: {}",
+            text(&out.stdout)
+        );
+    }
+    let out = cipgate(
+        &["check", "--policy", policy, "-"],
+        Some(b"{\"customer\": "),
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stdout).contains("document.malformed-json"));
+    let usage = cipgate(&["check"], None);
+    assert_eq!(usage.status.code(), Some(2));
+    let unreadable = cipgate(
+        &["check", "--policy", policy, "/nonexistent/signup.json"],
+        None,
+    );
+    assert_eq!(unreadable.status.code(), Some(1));
+    assert!(text(&unreadable.stderr).contains("cannot read"));
+}
+
+#[test]
+fn the_module_decides_every_example_like_the_policy() {
+    let module = module();
+    let policy = policy();
+    for entry in std::fs::read_dir(examples()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let args = |via: &str, what: &str| {
+            vec![
+                "check".to_string(),
+                via.to_string(),
+                what.to_string(),
+                "--time".to_string(),
+                "1767225600".to_string(),
+                "--geo-country".to_string(),
+                "DE".to_string(),
+                path.to_str().unwrap().to_string(),
+            ]
+        };
+        let run = |a: Vec<String>| {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            cipgate(&a, None)
+        };
+        let native = run(args("--policy", policy.to_str().unwrap()));
+        let deployed = run(args("--module", module.to_str().unwrap()));
+        assert_eq!(
+            text(&native.stdout),
+            text(&deployed.stdout),
+            "{}",
+            path.display()
+        );
+        assert_eq!(native.status.code(), deployed.status.code());
+        assert!(!native.stdout.is_empty());
+    }
+}
+
+#[test]
+fn test_passes_the_default_suite_with_full_coverage() {
+    let module = module();
+    let out = cipgate(
+        &[
+            "test",
+            policy().to_str().unwrap(),
+            "--module",
+            module.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("coverage: every rule of us-iaas-cip"),
+        "{stdout}"
+    );
+    assert!(stdout.trim_end().ends_with(" passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn test_fails_on_a_wrong_expectation_and_lists_uncovered_rules() {
+    let dir = tempdir("wrong-expectation");
+    let cases = dir.join("cases.yaml");
+    std::fs::write(
+        &cases,
+        format!(
+            "policy: {}\ncases:\n  - name: expects allow for an embargoed address\n    body_hex: {}\n    content_type: application/json\n    expect: {{outcome: allow, rules: []}}\n  - name: an empty body is rejected\n    body: ''\n    content_type: application/json\n    expect: {{outcome: reject, status: 400}}\n",
+            policy().display(),
+            hex(&std::fs::read(examples().join("embargoed-address.json")).unwrap())
+        ),
+    )
+    .unwrap();
+    let module = module();
+    let out = cipgate(
+        &[
+            "test",
+            policy().to_str().unwrap(),
+            "--cases",
+            cases.to_str().unwrap(),
+            "--module",
+            module.to_str().unwrap(),
+            "--junit",
+            dir.join("junit.xml").to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL expects allow for an embargoed address"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("outcome: expected allow, got deny"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no case made these fire: customer-kind-required"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("1 passed, 1 failed"),
+        "{stdout}"
+    );
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(junit.contains("tests=\"2\" failures=\"1\""), "{junit}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A module built from another version of the policy decides differently: `cipgate test`
+/// shows the difference line by line.
+#[test]
+fn test_fails_with_a_diff_when_the_module_embeds_another_policy() {
+    let dir = tempdir("other-policy");
+    let changed = std::fs::read_to_string(policy()).unwrap().replace(
+        "message: Enter a telephone number in international form, starting with + and the country code.",
+        "message: Please give us a phone number.",
+    );
+    let other = dir.join("us-iaas-cip.yaml");
+    std::fs::write(&other, changed).unwrap();
+    let out_dir = dir.join("dist");
+    let built = cipgate(
+        &[
+            "build",
+            other.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+            "--no-web",
+        ],
+        None,
+    );
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let out = cipgate(
+        &[
+            "test",
+            policy().to_str().unwrap(),
+            "--module",
+            out_dir.join("us-iaas-cip.wasm").to_str().unwrap(),
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the module and the native evaluator disagree"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+ module: ") && stdout.contains("Please give us a phone number."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("- native: ") && stdout.contains("Enter a telephone number"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cipgate-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
