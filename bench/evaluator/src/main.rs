@@ -578,6 +578,7 @@ fn main() -> Result<(), Error> {
         "checks_subset": CHECKS_SUBSET,
         "completeness_subset": COMPLETENESS_SUBSET,
         "documents_checked": checked,
+        "policy_rules": engines.native.policy.rule_ids().len(),
         "disagreements": mismatches,
         "prepare_us": prepare,
         "instantiate_us": instantiate,

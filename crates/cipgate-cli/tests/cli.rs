@@ -119,14 +119,12 @@ fn check_exit_codes_follow_the_outcome() {
 }
 
 #[test]
-fn the_module_decides_every_example_like_the_policy() {
+fn check_through_the_module_prints_what_the_policy_decides() {
     let module = module();
     let policy = policy();
-    for entry in std::fs::read_dir(examples()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
+    // One forwarded and one blocked signup; `cipgate test` compares every case of the suite.
+    for file in ["us-person-minimal.json", "crimea-written-as-russia.json"] {
+        let path = examples().join(file);
         let args = |via: &str, what: &str| {
             vec![
                 "check".to_string(),

@@ -352,7 +352,19 @@ impl Signup {
                         found.len()
                     ));
                 }
-                found.pop().map(|v| v.trim().to_owned())
+                match found.pop().map(|v| v.trim().to_owned()) {
+                    // The core ignores a country it does not know, so `ir`, `IRN` or `Iran`
+                    // from a misconfigured edge would silently switch location rules off.
+                    Some(code) if !cipgate_policy::tables::is_country(&code) => {
+                        let shown: String = code.chars().take(16).collect();
+                        return Err(format!(
+                            "header {name} is {shown:?}, not an ISO 3166-1 alpha-2 country \
+                             code; whatever sets it must send the code, or no header when \
+                             the country is unknown"
+                        ));
+                    }
+                    code => code,
+                }
             }
         };
         Ok(GatewayFacts {

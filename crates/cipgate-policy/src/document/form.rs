@@ -12,7 +12,7 @@
 //! [`RejectReason::AmbiguousFormKeys`]: back ends disagree on what such a body means.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::decision::RejectReason;
 use crate::value::Value;
@@ -29,6 +29,7 @@ pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReaso
         return Err(RejectReason::MissingBody);
     }
     let mut root = Group::default();
+    let mut names = HashSet::new();
     for pair in body.split(|&b| b == b'&') {
         // Browsers never send an empty pair (`a=1&&b=2`, a trailing `&`) or a name without
         // `=`; parsers disagree on them (skipped, an empty name, a null value), so a body
@@ -48,6 +49,9 @@ pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReaso
         }
         let key = percent_decode(raw_key)?;
         let value = percent_decode(raw_value)?;
+        if !names.insert(back_end_name(&key)) {
+            return Err(RejectReason::AmbiguousFormKeys);
+        }
         let path: Vec<&str> = key.split('.').collect();
         // `[` and `]` are nesting syntax to PHP, Rails and `qs`: such a back end would read a
         // structure that this decoder sees as one opaque name.
@@ -70,6 +74,14 @@ pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReaso
         root.insert(&path, leaf)?;
     }
     root.into_value()
+}
+
+/// The field a lenient back end files a name under. ASP.NET Core binds form names
+/// case-insensitively (see [`super::folded_key`]); PHP drops leading spaces and turns `.`
+/// and spaces into `_`, so `customer.address.country` and `customer_address_country` are one
+/// field in `$_POST`. Two names that meet here are one field sent twice to such a back end.
+fn back_end_name(key: &str) -> String {
+    super::folded_key(key.trim_start_matches(' ')).replace([' ', '.'], "_")
 }
 
 /// Decodes `+` and `%XX`, then checks the bytes are UTF-8. Most keys and many values have
@@ -367,6 +379,26 @@ mod tests {
                 "owners.0.name=A&owners.0.name.first=B",
             ],
         );
+    }
+
+    #[test]
+    fn names_a_lenient_back_end_files_together_are_ambiguous() {
+        assert_rejects(
+            RejectReason::AmbiguousFormKeys,
+            &[
+                // ASP.NET Core binds names case-insensitively.
+                "customer.address.country=DE&customer.address.Country=IR",
+                "a.b=1&A.B=2",
+                "kind=x&%E2%84%AAind=y",
+                // PHP reads `.` and spaces as `_` and drops leading spaces.
+                "customer_address_country=DE&customer.address.country=IR",
+                "a.b=1&a+b=2",
+                "a=1&+a=2",
+                "a=1&a%00b=2",
+            ],
+        );
+        // Names that only share a prefix, or differ otherwise, are still different names.
+        assert!(form("a.b=1&a.c=2&ab=3&a_c.d=4").is_ok());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use crate::decision::RejectReason;
 use crate::value::Value;
+use std::borrow::Cow;
 
 /// Objects up to this many members are checked for duplicate keys pairwise; larger ones are
 /// sorted, so a 64 KB object of thousands of short keys stays fast.
@@ -342,15 +343,21 @@ fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// Two members with one key are read as the first by some parsers and the last by others.
+/// Two members with one key are read as the first by some parsers and the last by others;
+/// keys equal up to case are one key to back ends that bind case-insensitively
+/// ([`super::folded_key`]).
 fn check_unique_keys(members: &[(String, Value)]) -> Result<(), RejectReason> {
-    let duplicate = if members.len() <= PAIRWISE_DUPLICATE_CHECK {
-        members
+    let folded: Vec<Cow<'_, str>> = members
+        .iter()
+        .map(|(key, _)| super::folded_key(key))
+        .collect();
+    let duplicate = if folded.len() <= PAIRWISE_DUPLICATE_CHECK {
+        folded
             .iter()
             .enumerate()
-            .any(|(i, (key, _))| members.iter().take(i).any(|(other, _)| other == key))
+            .any(|(i, key)| folded.iter().take(i).any(|other| other == key))
     } else {
-        let mut keys: Vec<&str> = members.iter().map(|(key, _)| key.as_str()).collect();
+        let mut keys: Vec<&str> = folded.iter().map(|key| key.as_ref()).collect();
         keys.sort_unstable();
         keys.windows(2).any(|pair| matches!(pair, [a, b] if a == b))
     };
@@ -654,8 +661,36 @@ mod tests {
                 r#"[[{"k": 1}], [[{"k": 1, "k": 1}]]]"#,
             ],
         );
-        // Equal keys in different objects are fine, and so are keys equal only up to case.
-        assert!(json(r#"{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}], "A": 0}"#).is_ok());
+        // Equal keys in different objects are fine.
+        assert!(json(r#"{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}], "c": {"A": 0}}"#).is_ok());
+    }
+
+    #[test]
+    fn keys_equal_up_to_case_are_duplicates() {
+        // Go's encoding/json and ASP.NET Core would read each of these as one field.
+        assert_rejects(
+            RejectReason::DuplicateKey,
+            &[
+                r#"{"country": "DE", "Country": "IR"}"#,
+                r#"{"Country": "IR", "country": "DE"}"#,
+                r#"{"country": "DE", "COUNTRY": "IR"}"#,
+                r#"{"country": "DE", "\u0043ountry": "IR"}"#,
+                r#"{"customer": {}, "CUSTOMER": {"address": {"country": "IR"}}}"#,
+                r#"{"a": {"kind": "x", "\u212aind": "y"}}"#,
+                r#"{"customs": 1, "cu\u017ftoms": 2}"#,
+                r#"{"stra\u00dfe": 1, "STRASSE": 2}"#,
+                r#"{"\u03c3": 1, "\u03c2": 2}"#,
+                // C-string back ends end keys at the first NUL.
+                r#"{"country": "DE", "country\u0000": "IR"}"#,
+                r#"{"country\u0000a": "DE", "country\u0000b": "IR"}"#,
+            ],
+        );
+        // The sorted check of big objects folds too.
+        let keys = (0..PAIRWISE_DUPLICATE_CHECK + 5).map(|i| format!("k{i}"));
+        let text = object_text(keys.chain(["K3".to_owned()]));
+        assert_eq!(json(&text), Err(RejectReason::DuplicateKey));
+        // Different keys that only look alike are still different keys.
+        assert!(json(r#"{"country": 1, "countr\u0443": 2, "c0untry": 3}"#).is_ok());
     }
 
     fn object_text(keys: impl Iterator<Item = String>) -> String {
@@ -798,7 +833,15 @@ mod tests {
                     inner,
                     0..8
                 )
-                .prop_map(|m| J::Object(m.into_iter().collect())),
+                // Keys equal up to case are duplicates to the gate (not to serde_json).
+                .prop_map(|m| {
+                    let mut seen = std::collections::HashSet::new();
+                    J::Object(
+                        m.into_iter()
+                            .filter(|(k, _)| seen.insert(crate::document::folded_key(k).into_owned()))
+                            .collect(),
+                    )
+                }),
             ]
         })
     }

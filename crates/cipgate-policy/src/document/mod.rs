@@ -8,6 +8,7 @@ mod json;
 use crate::decision::RejectReason;
 use crate::ir::BodyFormat;
 use crate::value::Value;
+use std::borrow::Cow;
 
 /// Bounds on a body, from the policy's `input` section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +81,30 @@ pub fn decode(body: &[u8], format: BodyFormat, limits: &Limits) -> Result<Value,
         BodyFormat::Json => json::decode(body, limits.max_depth),
         BodyFormat::Form => form::decode(body, limits.max_depth),
     }
+}
+
+/// A key as the most lenient back ends match it. Go's `encoding/json` matches keys to
+/// fields with Unicode case folding (`Country`, `COUNTRY` and `country` are one field, and
+/// so are `kind` and `\u{212a}ind` with a Kelvin sign) and keeps the last value; ASP.NET Core
+/// binds case-insensitively too. Keys that fold alike are one field to such a back end, so
+/// the decoders treat them as duplicates: otherwise `{"country":"DE","Country":"IR"}` would
+/// read DE here and IR there. Back ends that keep keys as C strings end them at the first
+/// NUL, so `country\u0000x` is `country` to them, and here.
+pub(crate) fn folded_key(key: &str) -> Cow<'_, str> {
+    let key = key.split('\0').next().unwrap_or_default();
+    if key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        return Cow::Borrowed(key);
+    }
+    // Lower, upper, lower: maps every member of a case-folding orbit (`ẞ`/`ß`/`ss`,
+    // `ſ`/`s`, `K`/`k`, `ς`/`σ`) to one string. It may join more than simple folding does;
+    // a signup never needs two keys that differ only so.
+    Cow::Owned(
+        key.chars()
+            .flat_map(char::to_lowercase)
+            .flat_map(char::to_uppercase)
+            .flat_map(char::to_lowercase)
+            .collect(),
+    )
 }
 
 /// Optional whitespace of HTTP (RFC 9110): space and horizontal tab.

