@@ -1,9 +1,6 @@
 //! The audit record: one JSON line per decision with the client IP and time of access that
 //! the rule asks providers to keep, and keyed hashes (never raw values) of email and phone.
 
-use cipgate_policy::document::{self, Limits};
-use cipgate_policy::value::Value;
-use cipgate_policy::CompiledPolicy;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
@@ -11,10 +8,7 @@ use std::net::IpAddr;
 
 /// Fields whose values are recorded as keyed hashes, so that signups can be correlated
 /// without the log holding personal data.
-const HASHED_FIELDS: [(&str, [&str; 2]); 2] = [
-    ("customer.email", ["customer", "email"]),
-    ("customer.phone", ["customer", "phone"]),
-];
+pub const HASHED_FIELDS: [&str; 2] = ["customer.email", "customer.phone"];
 
 #[derive(Serialize)]
 pub struct AuditRecord<'a> {
@@ -45,33 +39,14 @@ pub enum PiiHashes {
 }
 
 impl PiiHashes {
-    /// Hashes email and phone of a body the policy could decode.
-    pub fn of_body(
-        key: Option<&[u8]>,
-        policy: &CompiledPolicy,
-        body: &[u8],
-        content_type: Option<&str>,
+    /// Hashes the values the policy read (valid ones; phones already in E.164 form).
+    pub fn of_values(
+        key: &[u8],
+        values: impl Iterator<Item = (&'static str, Option<String>)>,
     ) -> PiiHashes {
-        let Some(key) = key else {
-            return PiiHashes::Disabled;
-        };
-        let input = &policy.ir().input;
-        let limits = Limits {
-            max_bytes: policy.max_body_bytes(),
-            max_depth: usize::try_from(input.max_depth).unwrap_or(usize::MAX),
-        };
-        let doc = document::body_format(content_type, &input.content_types)
-            .and_then(|format| document::decode(body, format, &limits));
-        let Ok(doc) = doc else {
-            return PiiHashes::Hashes(Vec::new());
-        };
         PiiHashes::Hashes(
-            HASHED_FIELDS
-                .iter()
-                .filter_map(|(name, path)| match doc.at_path(path) {
-                    Some(Value::String(v)) => Some((*name, keyed_hash(key, &normalise(name, v)))),
-                    _ => None,
-                })
+            values
+                .filter_map(|(name, value)| Some((name, keyed_hash(key, &normalise(&value?)))))
                 .collect(),
         )
     }
@@ -111,17 +86,10 @@ impl AuditRecord<'_> {
     }
 }
 
-/// Case and spacing do not change who an email or phone number reaches, so they do not
-/// change the hash either.
-fn normalise(field: &str, value: &str) -> String {
-    if field == "customer.phone" {
-        value
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect()
-    } else {
-        value.trim().to_ascii_lowercase()
-    }
+/// The case of an email address does not change whom it reaches, so it does not change the
+/// hash either. (Phone numbers arrive in E.164 form from the policy.)
+fn normalise(value: &str) -> String {
+    value.to_ascii_lowercase()
 }
 
 fn keyed_hash(key: &[u8], value: &str) -> String {
@@ -191,14 +159,23 @@ mod tests {
     }
 
     #[test]
-    fn normalisation_ignores_case_and_punctuation() {
-        assert_eq!(
-            normalise("customer.email", " Dana@Example.COM "),
-            "dana@example.com"
-        );
-        assert_eq!(
-            normalise("customer.phone", "+1 (512) 555-0142"),
-            "+15125550142"
-        );
+    fn hashes_ignore_the_case_of_emails_and_skip_unread_fields() {
+        let key = b"0123456789abcdef";
+        let hashes = |email: &str| match PiiHashes::of_values(
+            key,
+            [
+                ("customer.email", Some(email.to_string())),
+                ("customer.phone", None),
+            ]
+            .into_iter(),
+        ) {
+            PiiHashes::Hashes(h) => h,
+            PiiHashes::Disabled => panic!("a key was given"),
+        };
+        let lower = hashes("dana@example.com");
+        assert_eq!(lower, hashes("Dana@Example.COM"));
+        assert_eq!(lower.len(), 1);
+        assert_eq!(lower[0].0, "customer.email");
+        assert_ne!(lower, hashes("other@example.com"));
     }
 }

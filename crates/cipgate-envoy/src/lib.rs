@@ -49,6 +49,8 @@ struct Filter {
     config: Config,
     policy: CompiledPolicy,
     metrics: Metrics,
+    /// The policy's fields recorded as keyed hashes in audit lines, with their indices.
+    hashed_fields: Vec<(&'static str, usize)>,
 }
 
 struct Metrics {
@@ -184,10 +186,15 @@ fn configure() -> Result<Filter, String> {
         .unwrap_or_default();
     let config = Config::parse(&raw, policy.max_body_bytes())?;
     let metrics = Metrics::define(&policy)?;
+    let hashed_fields = audit::HASHED_FIELDS
+        .iter()
+        .filter_map(|name| Some((*name, policy.field_index(name)?)))
+        .collect();
     Ok(Filter {
         config,
         policy,
         metrics,
+        hashed_fields,
     })
 }
 
@@ -383,21 +390,26 @@ impl Signup {
         if body.len() != self.body_size {
             return self.fail(Some(filter), "the buffered body is shorter than announced");
         }
-        let decision = if body.is_empty() {
-            filter.policy.reject(RejectReason::MissingBody, &self.facts)
-        } else {
-            filter.policy.evaluate(&SignupRequest {
-                body: &body,
-                content_type: self.content_type.as_deref(),
-                facts: &self.facts,
-            })
+        if body.is_empty() {
+            let decision = filter.policy.reject(RejectReason::MissingBody, &self.facts);
+            return self.finish(filter, &decision, PiiHashes::none(key(filter)));
+        }
+        let request = SignupRequest {
+            body: &body,
+            content_type: self.content_type.as_deref(),
+            facts: &self.facts,
         };
-        let pii = PiiHashes::of_body(
-            key(filter),
-            &filter.policy,
-            &body,
-            self.content_type.as_deref(),
-        );
+        // Values to hash come from the evaluation itself: one decoding of the body, and the
+        // policy's own field mapping (JSON or form) and normalisation (E.164 phones).
+        let (decision, pii) = match key(filter) {
+            Some(key) => {
+                let indices: Vec<usize> = filter.hashed_fields.iter().map(|(_, i)| *i).collect();
+                let (decision, values) = filter.policy.evaluate_reading(&request, &indices);
+                let names = filter.hashed_fields.iter().map(|(name, _)| *name);
+                (decision, PiiHashes::of_values(key, names.zip(values)))
+            }
+            None => (filter.policy.evaluate(&request), PiiHashes::Disabled),
+        };
         self.finish(filter, &decision, pii)
     }
 

@@ -15,11 +15,18 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::net::IpAddr;
 
-pub fn evaluate(policy: &CompiledPolicy, request: &SignupRequest<'_>) -> Decision {
+/// Decides a signup; also returns the values of the top-level fields `read` as the policy
+/// read them (valid values only, phone numbers in E.164 form), `None` for the others.
+pub fn evaluate(
+    policy: &CompiledPolicy,
+    request: &SignupRequest<'_>,
+    read: &[usize],
+) -> (Decision, Vec<Option<String>>) {
+    let unread = || vec![None; read.len()];
     let input = &policy.ir.input;
     let format = match document::body_format(request.content_type, &input.content_types) {
         Ok(f) => f,
-        Err(reason) => return reject(policy, reason, request.facts),
+        Err(reason) => return (reject(policy, reason, request.facts), unread()),
     };
     let limits = Limits {
         max_bytes: policy.max_body_bytes(),
@@ -27,7 +34,7 @@ pub fn evaluate(policy: &CompiledPolicy, request: &SignupRequest<'_>) -> Decisio
     };
     let document = match document::decode(request.body, format, &limits) {
         Ok(v) => v,
-        Err(reason) => return reject(policy, reason, request.facts),
+        Err(reason) => return (reject(policy, reason, request.facts), unread()),
     };
     let signup = Signup::read(policy, &document, format);
     let mut violations = Vec::new();
@@ -36,7 +43,17 @@ pub fn evaluate(policy: &CompiledPolicy, request: &SignupRequest<'_>) -> Decisio
     for rule in &policy.ir.rules {
         ctx.rule(rule, &mut violations);
     }
-    Decision::from_violations(violations, policy.policy_ref())
+    let values = read
+        .iter()
+        .map(|&f| match signup.slot(f, None) {
+            Slot::Valid(Val::Text(text)) => Some(text.to_string()),
+            _ => None,
+        })
+        .collect();
+    (
+        Decision::from_violations(violations, policy.policy_ref()),
+        values,
+    )
 }
 
 pub fn reject(policy: &CompiledPolicy, reason: RejectReason, facts: &GatewayFacts) -> Decision {

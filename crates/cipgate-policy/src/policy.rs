@@ -142,7 +142,27 @@ impl CompiledPolicy {
 
     /// Decides one signup.
     pub fn evaluate(&self, request: &SignupRequest<'_>) -> Decision {
-        crate::eval::evaluate(self, request)
+        crate::eval::evaluate(self, request, &[]).0
+    }
+
+    /// Decides one signup and returns, beside the decision, the values of the top-level
+    /// fields `read` (indices from [`CompiledPolicy::field_index`]) as the policy read them:
+    /// valid values only, phone numbers in E.164 form. Audit records hash these without
+    /// decoding the body a second time.
+    pub fn evaluate_reading(
+        &self,
+        request: &SignupRequest<'_>,
+        read: &[usize],
+    ) -> (Decision, Vec<Option<String>>) {
+        crate::eval::evaluate(self, request, read)
+    }
+
+    /// The index of a top-level field declared by the policy.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.ir
+            .fields
+            .iter()
+            .position(|f| f.name == name && f.list.is_none())
     }
 
     /// The decision for a request the runtime refuses before evaluation (a body over the
