@@ -5,9 +5,9 @@
 //! embedded (its `build.rs` reads `CIPGATE_COMPILED_POLICY`), so there is no rules file to ship
 //! beside it.
 
+use crate::wasm_module::{self, write, ModuleCrate};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
 const TARGET: &str = "wasm32-wasip1";
 const FILTER_CRATE: &str = "cipgate-envoy";
@@ -29,15 +29,23 @@ pub fn run(policy_path: &Path, out_dir: &Path, web: bool) -> Result<(), String> 
     let policy_file = out_dir.join(format!("{id}.policy.json"));
     write(&policy_file, &compiled.bytes)?;
 
-    let built = build_module(&policy_file)?;
+    let built = wasm_module::build(
+        &ModuleCrate {
+            package: FILTER_CRATE,
+            artifact: "cipgate_envoy",
+            target: TARGET,
+            opt_level: None,
+        },
+        &policy_file,
+    )?;
+    let built = wasm_module::optimize(&built)?;
     let module_file = out_dir.join(format!("{id}.wasm"));
     let module = std::fs::read(&built)
         .map_err(|e| format!("error: cannot read {}: {e}", built.display()))?;
     write(&module_file, &module)?;
     let module_sha256 = hex(&Sha256::digest(&module));
     if web {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        crate::build_web::build_web(&policy_file, &out_dir, &workspace)?;
+        crate::build_web::build_web(&policy_file, &out_dir)?;
     }
 
     write(
@@ -77,58 +85,6 @@ pub fn run(policy_path: &Path, out_dir: &Path, web: bool) -> Result<(), String> 
         policy.sha256()
     );
     Ok(())
-}
-
-/// Builds the filter crate with the compiled policy embedded; returns the module's path as
-/// cargo reports it (so `CARGO_TARGET_DIR` is honoured).
-fn build_module(policy_file: &Path) -> Result<PathBuf, String> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["build", "--release", "--target", TARGET, "-p", FILTER_CRATE])
-        .arg("--message-format=json-render-diagnostics")
-        .current_dir(&workspace)
-        .env("CIPGATE_COMPILED_POLICY", policy_file)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("error: cannot run cargo in {}: {e}", workspace.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "error: `cargo build --release --target {TARGET} -p {FILTER_CRATE}` failed \
-             ({}); cargo's messages are above (a missing target is installed with \
-             `rustup target add {TARGET}`)",
-            output.status
-        ));
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<CargoMessage>(line).ok())
-        .filter(|m| {
-            m.reason == "compiler-artifact"
-                && m.target.as_ref().is_some_and(|t| t.name == "cipgate_envoy")
-        })
-        .flat_map(|m| m.filenames)
-        .find(|f| f.extension().is_some_and(|e| e == "wasm"))
-        .ok_or_else(|| "error: cargo built no .wasm module for cipgate-envoy".to_string())
-}
-
-/// The part of cargo's `--message-format=json` lines that names built files.
-#[derive(serde::Deserialize)]
-struct CargoMessage {
-    reason: String,
-    target: Option<CargoTarget>,
-    #[serde(default)]
-    filenames: Vec<PathBuf>,
-}
-
-#[derive(serde::Deserialize)]
-struct CargoTarget {
-    name: String,
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    std::fs::write(path, bytes).map_err(|e| format!("error: cannot write {}: {e}", path.display()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -5,6 +5,7 @@ mod build;
 mod build_web;
 mod harness_check;
 mod policy_tests;
+mod wasm_module;
 
 use cipgate_policy::{compile, Compiled, GatewayFacts, Outcome, SignupRequest};
 use clap::{Parser, Subcommand};

@@ -1,6 +1,9 @@
 //! The `cipgate` binary as users run it: exit codes, diagnostics, `check` through the policy
 //! and through the built module, and `test` passing and failing.
 
+// Helpers outside #[test] functions are test code too.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
