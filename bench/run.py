@@ -47,15 +47,8 @@ ALLOWED = ["foreign-individual-complete.json", "us-person-minimal.json", "foreig
 DENIED = "embargoed-address.json"
 INCOMPLETE = "foreign-individual-missing-phone.json"
 
-CONFIGS = [
-    ("passthrough", "Envoy, no filter"),
-    ("buffer-wasm", "buffer-only Wasm filter (floor)"),
-    ("cipgate", "cipgate (enforce)"),
-    ("lua", "Lua filter, same checks"),
-    ("rbac", "json_to_metadata + RBAC (country only)"),
-]
-COLOURS = {"passthrough": "#8c8c8c", "buffer-wasm": "#4c78a8", "cipgate": "#f58518",
-           "lua": "#54a24b", "rbac": "#b279a2"}
+# Configuration keys, in the order of every round (titles in report.py).
+CONFIGS = ["passthrough", "buffer-wasm", "cipgate", "lua", "rbac"]
 
 
 def say(msg: str) -> None:
@@ -72,12 +65,11 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def stats(xs) -> dict:
-    return {"median": median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
-
-
 def sh(cmd, **kw) -> str:
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise RuntimeError(f"{shlex.join(cmd)} exited with {r.returncode}:\n{r.stdout}{r.stderr}")
+    return r.stdout
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -137,7 +129,8 @@ class Upstream:
 
 
 class Envoy:
-    def __init__(self, binary: Path, name: str, filters: list, upstream_port: int, workdir: Path):
+    def __init__(self, binary: Path, name: str, filters: list, upstream_port: int, workdir: Path,
+                 extra: list[str] | None = None):
         self.name = name
         self.port, self.admin = free_port(), free_port()
         config = envoy_config(self.port, self.admin, upstream_port, filters)
@@ -148,7 +141,7 @@ class Envoy:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             ["taskset", "-c", ENVOY_CORE, str(binary), "-c", str(self.config_path), "--concurrency", "1",
-             "--disable-hot-restart", "-l", "info"],
+             "--disable-hot-restart", "-l", "info", *(extra or [])],
             stdout=self.log, stderr=subprocess.STDOUT)
         try:
             self.startup_s = wait_http(f"http://{LOOPBACK}:{self.port}/", 30, self.proc)
@@ -265,7 +258,7 @@ def filters_for(config: str, paths: dict) -> list:
 
 
 def run_wrk(port: int, files: list[Path], seconds: float, connections: int) -> dict:
-    cmd = ["taskset", "-c", CLIENT_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+    cmd = ["taskset", "-c", CLIENT_CORE, "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
            "-s", str(BENCH / "wrk" / "post.lua"), f"http://{LOOPBACK}:{port}/signup", "--", *map(str, files)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = sh(cmd)
@@ -326,12 +319,12 @@ def make_bodies(workdir: Path) -> dict[str, list[Path]]:
     }
 
 
+# (key, bodies, connections); titles in report.py.
 WORKLOADS = [
-    # (key, title, bodies, connections)
-    ("allowed", "allowed signups, real sizes (404-783 B), 16 connections", "allowed", 16),
-    ("denied", "denied signup (embargoed address, 406 B), 16 connections", "denied", 16),
-    ("8k", "allowed organisation, 8 KiB body, 16 connections", "8k", 16),
-    ("single", "allowed signups, 1 connection (unloaded latency)", "allowed", 1),
+    ("allowed", "allowed", 16),
+    ("denied", "denied", 16),
+    ("8k", "8k", 16),
+    ("single", "allowed", 1),  # latency without queueing
 ]
 
 
@@ -349,7 +342,7 @@ def gateway(paths, bodies, workdir, args) -> dict:
         out["upstream_direct_rps"] = upstream_only
         say(f"wrk -> upstream directly (both on core {CLIENT_CORE}): {median(upstream_only):.0f} req/s")
 
-        for key, _ in CONFIGS:
+        for key in CONFIGS:
             envoys[key] = Envoy(envoy_bin, key, filters_for(key, paths), upstream.port, workdir)
         out["rss_idle_kib"] = {k: rss_kib(e.proc.pid) for k, e in envoys.items()}
 
@@ -375,9 +368,9 @@ def gateway(paths, bodies, workdir, args) -> dict:
             e.truncate_log()
 
         for rnd in range(args.rounds):
-            for wkey, _title, bkey, conns in WORKLOADS:
+            for wkey, bkey, conns in WORKLOADS:
                 seconds = args.seconds if conns > 1 else max(2, args.seconds / 2)
-                for key, _ in CONFIGS:
+                for key in CONFIGS:
                     r = measured_run(envoys[key], upstream, bodies[bkey], seconds, conns)
                     r.update(round=rnd, workload=wkey, config=key)
                     out["runs"].append(r)
@@ -386,10 +379,14 @@ def gateway(paths, bodies, workdir, args) -> dict:
                         f"core {CLIENT_CORE}: wrk {r['wrk_cores']:.2f} + upstream {r['upstream_cores']:.2f}")
 
         if not args.no_perf:
+            say("perf: Envoy with cipgate and with the floor; the native evaluator")
             out["perf"] = {k: perf_profile(envoys[k], bodies["allowed"], workdir) for k in ("cipgate", "buffer-wasm")}
+            out["perf_native"] = native_profile(paths["evaluator"], bodies["allowed"], workdir)
+        say("the audit line's cost: cipgate with Envoy's wasm log at warning, interleaved")
+        out["audit_log"] = audit_log_cost(paths, upstream, bodies["allowed"], workdir, min(args.seconds, 5))
 
         # Memory over a window under a mixed load (allowed, incomplete, denied).
-        out["memory"] = memory_window(envoys["cipgate"], upstream, bodies["mixed"], args.memory_seconds)
+        out["memory"] = memory_window(envoys["cipgate"], bodies["mixed"], args.memory_seconds)
         out["rss_after_kib"] = {k: rss_kib(e.proc.pid) for k, e in envoys.items()}
         for e in envoys.values():
             if e.proc.poll() is not None:
@@ -401,7 +398,7 @@ def gateway(paths, bodies, workdir, args) -> dict:
     return out
 
 
-def memory_window(envoy: Envoy, upstream: Upstream, files, seconds: float) -> dict:
+def memory_window(envoy: Envoy, files, seconds: float) -> dict:
     say(f"memory: cipgate under a mixed load for {seconds:.0f} s")
     samples = []
     result: dict = {}
@@ -424,29 +421,75 @@ def memory_window(envoy: Envoy, upstream: Upstream, files, seconds: float) -> di
             "rps": result["wrk"]["rps"]}
 
 
+def perf_report(data: Path, sort: str, limit: int) -> list:
+    text = sh(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", sort,
+               "--percent-limit", "0.3", "-g", "none", "--quiet"])
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(.*)$", line)
+        if m:
+            rows.append([float(m.group(1)), re.sub(r"\s+", " ", m.group(2).strip())])
+    return rows[:limit]
+
+
 def perf_profile(envoy: Envoy, files, workdir: Path) -> dict:
-    """Where Envoy's CPU goes under load: share of samples per module (V8's JIT code, where the
-    Wasm filter runs, has no module and shows as [unknown]/JIT) and the top symbols."""
+    """Where Envoy's CPU goes under load: its CPU time per request, split by module. V8's
+    generated code (the Wasm filter itself) has no module and shows as `[JIT] tid N`; the V8
+    runtime and Envoy's own code are in `envoy` (stripped, so no symbols)."""
     data = workdir / f"perf-{envoy.name}.data"
-    t = threading.Thread(target=run_wrk, args=(envoy.port, files, 7, 16))
+    result: dict = {}
+    t = threading.Thread(target=lambda: result.update(run_wrk(envoy.port, files, 7, 16)))
     t.start()
     time.sleep(1)
+    cpu0, t0 = proc_cpu_seconds(envoy.proc.pid), time.monotonic()
     subprocess.run(["perf", "record", "-q", "-F", "499", "-g", "-o", str(data), "-p", str(envoy.proc.pid),
                     "--", "sleep", "5"], check=True, capture_output=True)
+    cores = (proc_cpu_seconds(envoy.proc.pid) - cpu0) / (time.monotonic() - t0)
     t.join()
     envoy.truncate_log()
+    by_dso: dict[str, float] = {}
+    for pct, dso in perf_report(data, "dso", 30):
+        key = "V8-generated code (the Wasm filter)" if dso.startswith("[JIT]") else dso
+        by_dso[key] = by_dso.get(key, 0) + pct
+    cpu_us = cores / result["rps"] * 1e6
+    return {"cpu_us_per_request": cpu_us, "rps": result["rps"], "by_dso": by_dso,
+            "kernel_symbols": [r for r in perf_report(data, "dso,sym", 40) if "[kernel" in r[1]][:6]}
 
-    def report(sort: str, limit: int) -> list:
-        text = sh(["perf", "report", "-i", str(data), "--stdio", "--no-children", "--sort", sort,
-                   "--percent-limit", "0.5", "-g", "none", "--quiet"])
-        rows = []
-        for line in text.splitlines():
-            m = re.match(r"\s*([\d.]+)%\s+(.*)$", line)
-            if m:
-                rows.append([float(m.group(1)), m.group(2).strip()])
-        return rows[:limit]
 
-    return {"by_dso": report("dso", 8), "by_symbol": report("dso,sym", 25)}
+def native_profile(evaluator: Path, bodies: list[Path], workdir: Path) -> dict:
+    """`perf` on the native evaluator deciding the allowed signups: self time by crate and the
+    top functions (the evaluator binary keeps symbols)."""
+    data = workdir / "perf-native.data"
+    subprocess.run(["perf", "record", "-q", "-F", "999", "-g", "-o", str(data), "--", str(evaluator),
+                    "--profile-native", "5", "--policy", str(REPO / "policies/us-iaas-cip.yaml"),
+                    "--module", "-", "--floor", "-", "--peers", "-", "--out", "-", *map(str, bodies)],
+                   check=True, capture_output=True)
+    rows = perf_report(data, "sym", 400)
+    by_crate: dict[str, float] = {}
+    for pct, sym in rows:
+        name = sym.split("] ", 1)[-1]
+        by_crate[crate_of(name)] = by_crate.get(crate_of(name), 0) + pct
+    return {"by_crate": dict(sorted(by_crate.items(), key=lambda kv: -kv[1])),
+            "top": [[pct, sym.split("] ", 1)[-1]] for pct, sym in rows[:15]]}
+
+
+def audit_log_cost(paths, upstream: Upstream, bodies, workdir: Path, seconds: float) -> dict:
+    """cipgate with Envoy's `wasm` log component at warning (the audit line is dropped by the
+    host), against cipgate as configured, interleaved: what writing the audit line costs."""
+    quiet = Envoy(paths["envoy"], "cipgate-nolog", filters_for("cipgate", paths), upstream.port, workdir,
+                  extra=["--component-log-level", "wasm:warning"])
+    loud = Envoy(paths["envoy"], "cipgate-log", filters_for("cipgate", paths), upstream.port, workdir)
+    out: dict = {"with audit line": [], "audit line dropped": []}
+    try:
+        for e in (quiet, loud):
+            run_wrk(e.port, bodies, 2, 16)
+        for _ in range(2):
+            for key, e in (("with audit line", loud), ("audit line dropped", quiet)):
+                out[key].append(measured_run(e, upstream, bodies, seconds, 16)["rps"])
+    finally:
+        quiet.stop()
+        loud.stop()
+    return out
 
 
 def envoy_startup(paths, workdir, repeats: int) -> dict:
@@ -640,7 +683,7 @@ def crate_of(name: str) -> str:
         return "(other Rust)"
     if "::" in name:
         return name.lstrip("<&*").split("::", 1)[0]
-    return "(C and compiler runtime)" if name else "(unnamed)"
+    return "(C: libc and compiler runtime)" if name else "(unnamed)"
 
 
 def sizes(paths) -> dict:
@@ -689,7 +732,7 @@ def versions(paths) -> dict:
     return {
         "envoy": re.sub(r".*version: ", "", envoy),
         "rustc": first_line(["rustc", "--version"]),
-        "wrk": first_line(["sh", "-c", "wrk -v 2>&1 | head -1"]),
+        "wrk": first_line(["sh", "-c", "wrk -v 2>&1 | head -1"]).split(" Copyright")[0],
         "python": platform.python_version(),
         "crates": crates,
         "git": first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
@@ -723,7 +766,7 @@ def main() -> int:
         args.memory_seconds = 600
     only = set(filter(None, args.only.split(",")))
     paths = {"envoy": args.envoy.resolve(), "module": args.module.resolve(), "floor": args.floor.resolve(),
-             "upstream": args.upstream.resolve()}
+             "upstream": args.upstream.resolve(), "evaluator": args.evaluator.resolve()}
     started = time.time()
     results: dict = {"machine": machine(), "versions": versions(paths), "args": vars(args) | {
         k: str(v) for k, v in vars(args).items() if isinstance(v, Path)}}
@@ -732,6 +775,7 @@ def main() -> int:
     try:
         bodies = make_bodies(workdir)
         results["bodies"] = {k: [[p.name, p.stat().st_size] for p in v] for k, v in bodies.items()}
+        results["owners_8k"] = len(json.loads(bodies["8k"][0].read_text())["beneficial_owners"])
         if not only or "size" in only:
             say("size")
             results["size"] = sizes(paths)

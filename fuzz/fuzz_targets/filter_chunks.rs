@@ -107,16 +107,34 @@ fuzz_target!(|data: &[u8]| {
         "the module's decision differs from the native one"
     );
     match exchange.verdict {
-        Verdict::LocalReply { status, body: reply, headers, .. } => {
+        Verdict::LocalReply {
+            status,
+            body: reply,
+            headers,
+            ..
+        } => {
             assert!(!expected.outcome.is_forwarded(), "{expected_json}");
             assert_eq!(status, u32::from(expected.status));
             assert_eq!(String::from_utf8_lossy(&reply), expected_json);
-            assert_eq!(header(&headers, "x-cipgate-outcome"), Some(expected.outcome.as_str()));
+            assert_eq!(
+                header(&headers, "x-cipgate-outcome"),
+                Some(expected.outcome.as_str())
+            );
         }
-        Verdict::Forwarded { headers, body: forwarded, .. } => {
-            assert!(expected.outcome.is_forwarded(), "forwarded: {expected_json}");
+        Verdict::Forwarded {
+            headers,
+            body: forwarded,
+            ..
+        } => {
+            assert!(
+                expected.outcome.is_forwarded(),
+                "forwarded: {expected_json}"
+            );
             assert_eq!(forwarded, body, "the forwarded body changed");
-            assert_eq!(header(&headers, "x-cipgate-outcome"), Some(expected.outcome.as_str()));
+            assert_eq!(
+                header(&headers, "x-cipgate-outcome"),
+                Some(expected.outcome.as_str())
+            );
             assert_eq!(header(&headers, "x-cipgate-policy"), Some(policy.sha256()));
         }
         Verdict::Stalled { after } => panic!("the module stalled the request after {after:?}"),

@@ -28,8 +28,16 @@ fuzz_target!(|body: &[u8]| {
     let Ok(value) = decode(body, BodyFormat::Form, &LIMITS) else {
         return;
     };
-    assert!(matches!(value, Value::Object(_)), "{value:?}");
+    // A group of names, or of list indices only (`0=a&1=b`).
+    assert!(
+        matches!(value, Value::Object(_) | Value::Array(_)),
+        "{value:?}"
+    );
     // Every pair is one leaf: no pair skipped, merged or invented.
-    assert_eq!(leaves(&value), body.split(|&b| b == b'&').count(), "{value:?}");
+    assert_eq!(
+        leaves(&value),
+        body.split(|&b| b == b'&').count(),
+        "{value:?}"
+    );
     assert_eq!(decode(body, BodyFormat::Form, &LIMITS), Ok(value));
 });

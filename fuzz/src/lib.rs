@@ -23,7 +23,14 @@ pub const CONTENT_TYPES: [Option<&str>; 10] = [
 ];
 
 /// Geolocated countries a selector picks from (as a trusted edge would set them).
-const GEO: [Option<&str>; 6] = [None, Some("DE"), Some("IR"), Some("US"), Some("KP"), Some("ir")];
+const GEO: [Option<&str>; 6] = [
+    None,
+    Some("DE"),
+    Some("IR"),
+    Some("US"),
+    Some("KP"),
+    Some("ir"),
+];
 
 const CLIENT_IPS: [Option<IpAddr>; 3] = [
     Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
@@ -67,8 +74,8 @@ pub fn default_policy() -> &'static CompiledPolicy {
     static POLICY: OnceLock<CompiledPolicy> = OnceLock::new();
     POLICY.get_or_init(|| {
         let path = repo().join("policies/us-iaas-cip.yaml");
-        let source = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let source =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         match cipgate_policy::compile("us-iaas-cip.yaml", &source) {
             Ok(compiled) => compiled.policy,
             Err(diagnostics) => panic!("the default policy does not compile:\n{diagnostics}"),

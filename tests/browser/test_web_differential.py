@@ -131,7 +131,45 @@ def raw_cases() -> dict[str, tuple[bytes, str]]:
         "form-value-and-group": (b"customer=1&customer.kind=individual", FORM),
         "form-brackets": (b"beneficial_owners[0][legal_name]=A", FORM),
         "form-twice": (b"customer.kind=individual&customer.kind=organization", FORM),
+        # Names a lenient back end reads as one (docs/security.md): every runtime refuses them.
+        "key-case-duplicate": (b'{"customer":{"kind":"individual","Kind":"organization"}}', JSON),
+        "key-kelvin-duplicate": (b'{"customer":{"kind":"individual","\\u212aind":"x"}}', JSON),
+        "key-nul-duplicate": (b'{"customer":{"kind":"individual","kind\\u0000":"x"}}', JSON),
+        "form-case-duplicate": (b"customer.kind=individual&customer.Kind=organization", FORM),
+        "form-php-name": (b"customer.kind=individual&customer_kind=organization", FORM),
     }
+
+
+def generated(count: int = 24, seed: int = 6) -> dict[str, dict]:
+    """Documents made by random edits of the examples (a fixed seed, so every run and every
+    runtime sees the same ones): values that mean something to a rule, and look-alikes."""
+    import random
+
+    rng = random.Random(seed)
+    bases = list(examples().values())
+    paths = [("customer", "address", "country"), ("customer", "address", "region"),
+             ("customer", "address", "postal_code"), ("customer", "phone"), ("customer", "email"),
+             ("customer", "kind"), ("customer", "us_person"), ("customer", "legal_name"),
+             ("payment", "country"), ("payment", "method"), ("reseller", "is_reseller")]
+    values = ["US", "DE", "IR", "ir", "ＩＲ", " IR", "KP", "RU", "UA", "UA-43", "UA-14", "US-TX",
+              "295000", "10178", "+98 21 5555 0100", "+1 512 555 0142", "not an email", "",
+              "organization", "crypto", True, False, 0, 150, None, ["IR"], {"code": "IR"},
+              "Example Restricted Party Ltd"]
+    out = {}
+    for n in range(count):
+        doc = copy.deepcopy(rng.choice(bases))
+        for _ in range(rng.randint(1, 3)):
+            *parents, last = rng.choice(paths)
+            at = doc
+            for key in parents:
+                at = at.setdefault(key, {}) if isinstance(at, dict) else {}
+            if isinstance(at, dict):
+                if rng.random() < 0.2:
+                    at.pop(last, None)
+                else:
+                    at[last] = copy.deepcopy(rng.choice(values))
+        out[f"generated-{n}"] = doc
+    return out
 
 
 def scalar(value) -> str:
@@ -213,7 +251,7 @@ const [cases, done] = arguments;
 
 def all_cases() -> dict[str, dict]:
     cases: dict[str, dict] = policy_test_cases()
-    for name, doc in {**examples(), **variants()}.items():
+    for name, doc in {**examples(), **variants(), **generated()}.items():
         cases[f"{name}.json"] = {"kind": "object", "document": doc}
         cases[f"{name}.form"] = {"kind": "form", "pairs": form_pairs(doc)}
     for name, (body, content_type) in raw_cases().items():

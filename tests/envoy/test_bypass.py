@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import re
 import socket
 import time
 import zlib
@@ -381,7 +382,9 @@ def raw_exchange(proxy, data: bytes, *, read_for: float = 2.0, then: bytes = b""
 
 
 def statuses(raw: bytes) -> list[int]:
-    return [int(line.split()[1]) for line in raw.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")]
+    """Status codes of the responses in a raw HTTP/1.1 stream (a body is not CRLF-ended, so
+    the next status line may follow it directly)."""
+    return [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", raw)]
 
 
 def request_head(length: int, extra: str = "") -> bytes:
@@ -428,6 +431,22 @@ def test_content_length_and_chunked_together(proxy, upstream):
     raw = raw_exchange(proxy, request_head(5, "Transfer-Encoding: chunked\r\n") + chunked)
     codes = statuses(raw)
     assert codes and all(400 <= c < 500 for c in codes), raw[:300]
+    upstream_count_settles(upstream, before)
+
+
+@pytest.mark.parametrize("coding, status", [
+    ("gzip, chunked", 501), ("identity, chunked", 501), ("chunked, chunked", 501),
+    ("Chunked", 400),
+])
+def test_transfer_codings_other_than_chunked(proxy, upstream, coding, status):
+    """Envoy's codec answers 501 for transfer codings it does not implement; `Chunked` is
+    chunked, and the gzip body inside it is then unreadable to the filter (400)."""
+    body = gzip.compress(denied_body())
+    head = (f"POST /signup HTTP/1.1\r\nHost: localhost\r\nContent-Type: {JSON}\r\n"
+            f"Transfer-Encoding: {coding}\r\n\r\n").encode()
+    before = len(upstream.received)
+    raw = raw_exchange(proxy, head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    assert statuses(raw) == [status], raw[:300]
     upstream_count_settles(upstream, before)
 
 

@@ -76,20 +76,30 @@ struct Args {
     peers: PathBuf,
     out: PathBuf,
     docs: Vec<PathBuf>,
+    /// Only decide the documents natively for this long (for `perf record`), then stop.
+    profile_native: Option<f64>,
 }
 
 fn parse_args() -> Result<Args, Error> {
     let mut args = std::env::args().skip(1);
     let (mut policy, mut module, mut floor, mut peers, mut out) = (None, None, None, None, None);
     let mut docs = Vec::new();
+    let mut profile_native = None;
     while let Some(arg) = args.next() {
-        let mut value = || args.next().map(PathBuf::from).ok_or(format!("{arg} needs a value"));
+        let mut value = || {
+            args.next()
+                .map(PathBuf::from)
+                .ok_or(format!("{arg} needs a value"))
+        };
         match arg.as_str() {
             "--policy" => policy = Some(value()?),
             "--module" => module = Some(value()?),
             "--floor" => floor = Some(value()?),
             "--peers" => peers = Some(value()?),
             "--out" => out = Some(value()?),
+            "--profile-native" => {
+                profile_native = Some(value()?.to_string_lossy().parse::<f64>()?);
+            }
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}").into()),
             _ => docs.push(PathBuf::from(arg)),
         }
@@ -102,6 +112,7 @@ fn parse_args() -> Result<Args, Error> {
         peers: need(peers, "peers")?,
         out: need(out, "out")?,
         docs,
+        profile_native,
     })
 }
 
@@ -445,12 +456,36 @@ fn main() -> Result<(), Error> {
     let compiled = cipgate_policy::compile("us-iaas-cip.yaml", &policy_source)
         .map_err(|d| format!("policy does not compile: {d:?}"))?;
 
+    if let Some(seconds) = args.profile_native {
+        let native = Native {
+            policy: compiled.policy,
+            facts: GatewayFacts::default(),
+        };
+        let bodies = args
+            .docs
+            .iter()
+            .map(std::fs::read)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (start, mut n) = (Instant::now(), 0u64);
+        while start.elapsed().as_secs_f64() < seconds {
+            for body in &bodies {
+                black_box(native.decide(black_box(body)));
+                n += 1;
+            }
+        }
+        eprintln!("bench-evaluator: {n} native decisions");
+        return Ok(());
+    }
+
     // Preparation: what each engine does once before its first decision.
     let mut prepare = serde_json::Map::new();
     let (policy, us) = time_it(|| Ok(CompiledPolicy::load(&compiled.bytes)?))?;
     prepare.insert("cipgate: load the compiled policy".into(), json!(us));
     let (module, us) = time_it(|| Ok(FilterModule::from_file(&args.module)?))?;
-    prepare.insert("wasmtime: compile the cipgate module (Cranelift)".into(), json!(us));
+    prepare.insert(
+        "wasmtime: compile the cipgate module (Cranelift)".into(),
+        json!(us),
+    );
     let (floor, us) = time_it(|| Ok(FilterModule::from_file(&args.floor)?))?;
     prepare.insert("wasmtime: compile the buffer-only module".into(), json!(us));
     let mut instantiate = Vec::new();
@@ -556,6 +591,15 @@ fn main() -> Result<(), Error> {
         }
     }
 
+    // The harness hands every request its own copy of the instance's counters (an Exchange
+    // field); that copy is harness work that Envoy does not do, so it is reported apart.
+    let counters = engines.module.instance.metrics().len();
+    let start = Instant::now();
+    for _ in 0..10_000 {
+        black_box(engines.module.instance.metrics());
+    }
+    let counters_copy_us = micros(start.elapsed()) / 10_000.0;
+
     let results: Vec<Value> = docs
         .iter()
         .enumerate()
@@ -578,11 +622,14 @@ fn main() -> Result<(), Error> {
         "checks_subset": CHECKS_SUBSET,
         "completeness_subset": COMPLETENESS_SUBSET,
         "documents_checked": checked,
-        "policy_rules": engines.native.policy.rule_ids().len(),
+        "policy_rules": engines.native.policy.ir().rules.len(),
+        "policy_fields": engines.native.policy.ir().fields.len(),
         "disagreements": mismatches,
         "prepare_us": prepare,
         "instantiate_us": instantiate,
         "module_bytes": std::fs::metadata(&args.module)?.len(),
+        "harness_counters": counters,
+        "harness_counters_copy_us": counters_copy_us,
         "results": results,
     });
     std::fs::write(&args.out, serde_json::to_string_pretty(&out)?)?;

@@ -20,7 +20,9 @@ struct Counters {
 }
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:18080".to_string());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:18080".to_string());
     let listener = match TcpListener::bind(&addr) {
         Ok(l) => l,
         Err(e) => {

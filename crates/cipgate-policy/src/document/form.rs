@@ -539,7 +539,10 @@ mod tests {
         });
         prop::collection::btree_map(name, tree, 1..5)
             .prop_map(|m| Value::Object(m.into_iter().collect()))
-            .prop_filter("names a lenient back end keeps apart", distinct_back_end_names)
+            .prop_filter(
+                "names a lenient back end keeps apart",
+                distinct_back_end_names,
+            )
     }
 
     /// Whether no two fields of the tree are one field to PHP or ASP.NET (`a b` and `a_b`,

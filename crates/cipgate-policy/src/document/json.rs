@@ -838,7 +838,9 @@ mod tests {
                     let mut seen = std::collections::HashSet::new();
                     J::Object(
                         m.into_iter()
-                            .filter(|(k, _)| seen.insert(crate::document::folded_key(k).into_owned()))
+                            .filter(|(k, _)| {
+                                seen.insert(crate::document::folded_key(k).into_owned())
+                            })
                             .collect(),
                     )
                 }),
