@@ -118,8 +118,8 @@ def svg_chart(g, path: Path, caption: str) -> None:
          f'<rect width="{W}" height="{H}" fill="white"/>',
          f'<text x="{left}" y="24" font-size="16" font-weight="bold">Envoy 1.40, one worker: requests per second '
          'through each filter</text>',
-         f'<text x="{left}" y="44" fill="#555">Median of interleaved rounds; whiskers: min and max. '
-         f'Numbers above bars: ratio to passthrough. {html.escape(caption)}</text>']
+         f'<text x="{left}" y="44" fill="#555">Median of interleaved rounds, whiskers min-max; above the bars: '
+         f'ratio to passthrough (median per round). {html.escape(caption)}</text>']
 
     def y(v):
         return top + plot_h - v / maxrps * plot_h
@@ -147,8 +147,9 @@ def svg_chart(g, path: Path, caption: str) -> None:
             s.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(min(rps)):.1f}" y2="{y(max(rps)):.1f}" '
                      'stroke="black" stroke-width="1"/>')
             if base:
+                ratio = 1.0 if key == "passthrough" else med(paired(g, w, key, "passthrough", "rps"))
                 s.append(f'<text x="{cx:.1f}" y="{y(max(rps)) - 4:.1f}" text-anchor="middle" font-size="10">'
-                         f'{m / base:.2f}</text>')
+                         f'{ratio:.2f}</text>')
         s.append(f'<text x="{x0 + len(CONFIGS) * bar_w / 2:.1f}" y="{top + plot_h + 18}" text-anchor="middle">'
                  f'{html.escape(SHORT[w])}</text>')
     # legend, one row under the subtitle
@@ -224,7 +225,7 @@ def write(results: dict, report: Path, chart: Path) -> None:
     L += commands_section(results)
     report.write_text("\n".join(L) + "\n")
     if g:
-        svg_chart(g, chart, f"{date:%Y-%m-%d}, {m['nproc']} cores, scripts/bench.")
+        svg_chart(g, chart, f"{date:%Y-%m-%d}, {m['nproc']} cores.")
 
 
 def fmt_load(load):
@@ -452,16 +453,25 @@ def size_section(size) -> list[str]:
         L += [f"**{k}**: code {kb(code)}, data {kb(data)}, custom sections {kb(custom)} (of which the name "
               f"section {kb(names)}), {b['functions']:,} functions."]
         if names > 10_000 and k.startswith("Envoy module"):
-            L += ["", f"The name section (function names, kept because the release profile strips debug info "
-                      f"only) is {names / x['raw'] * 100:.0f}% of the file; without it the module would be "
-                      f"{kb(x['raw'] - names)}. The code is mostly the general-purpose crates the evaluator "
-                      "links: `regex` (its parser `regex_syntax` compiles the policy's patterns at load time, "
-                      "and `regex_automata` runs them), `serde_json` (the compiled policy is JSON, read at "
-                      "start, and the decision is written as JSON), `core`/`alloc` formatting and collections; "
-                      "cipgate's own crates are a small part."]
+            L += ["", f"The name section (function names) is {names / x['raw'] * 100:.0f}% of the file; "
+                      f"without it the module would be {kb(x['raw'] - names)}."]
+        before = x.get("before_wasm_opt")
+        if before:
+            b = before["breakdown"]
+            code = b["sections"].get("code", 0)
+            own = sum(n for c, n in b["code_by_crate"].items() if c.startswith("cipgate"))
+            L += ["", f"`wasm-opt -Oz` (run by `cipgate build`) drops the function names, so the split by crate "
+                      f"comes from cargo's module of the same build before it ({kb(before['raw'])}: code "
+                      f"{kb(code)}, data {kb(b['sections'].get('data', 0))}, name section "
+                      f"{kb(b['sections'].get('custom: name', 0))}); wasm-opt shrinks each part, so read the "
+                      "shares, not the bytes. The code is mostly general-purpose crates the evaluator links: "
+                      "`regex` (its parser `regex_syntax` compiles the policy's patterns when the filter "
+                      "starts, `regex_automata` runs them), `serde_json` (the compiled policy is JSON, read at "
+                      "start; the decision is written as JSON), `core`/`alloc` formatting and collections; "
+                      f"cipgate's own crates are {own / code * 100:.0f}% of it."]
         if b["code_by_crate"].get("(unnamed)", 0) > code / 2:
             L += ["", "Its function names are gone (`wasm-opt` drops the name section), so there is no per-crate "
-                      "split; it links the same core, `regex` and `serde_json` as the Envoy module above."]
+                      "split; it links the same core, `regex` and `serde_json` as the Envoy module."]
         elif b["named"] and code:
             top = list(b["code_by_crate"].items())[:12]
             L += ["", "| crate | code bytes | share of code |", "|---|---|---|"]

@@ -700,6 +700,12 @@ def sizes(paths) -> dict:
             continue
         raw = p.read_bytes()
         out[label] = {"raw": len(raw), "gzip": len(gzip.compress(raw, 9)), "breakdown": wasm_breakdown(p)}
+    # `cipgate build` runs wasm-opt, which drops the function names; cargo's module from the same
+    # build still has them, so the per-crate split comes from it.
+    before = paths.get("module_unoptimized")
+    if before and before.exists():
+        out["Envoy module (dist/us-iaas-cip.wasm)"]["before_wasm_opt"] = {
+            "file": str(before), "raw": before.stat().st_size, "breakdown": wasm_breakdown(before)}
     return out
 
 
@@ -747,6 +753,7 @@ def main() -> int:
     ap.add_argument("--envoy", required=True, type=Path)
     ap.add_argument("--module", required=True, type=Path)
     ap.add_argument("--floor", required=True, type=Path)
+    ap.add_argument("--module-unoptimized", type=Path, help="cargo's Envoy module before wasm-opt (for names)")
     ap.add_argument("--upstream", required=True, type=Path)
     ap.add_argument("--evaluator", required=True, type=Path)
     ap.add_argument("--shipped-native", type=Path, help="output of the cipgate-policy decide bench")
@@ -766,7 +773,8 @@ def main() -> int:
         args.memory_seconds = 600
     only = set(filter(None, args.only.split(",")))
     paths = {"envoy": args.envoy.resolve(), "module": args.module.resolve(), "floor": args.floor.resolve(),
-             "upstream": args.upstream.resolve(), "evaluator": args.evaluator.resolve()}
+             "upstream": args.upstream.resolve(), "evaluator": args.evaluator.resolve(),
+             "module_unoptimized": args.module_unoptimized.resolve() if args.module_unoptimized else None}
     started = time.time()
     results: dict = {"machine": machine(), "versions": versions(paths), "args": vars(args) | {
         k: str(v) for k, v in vars(args).items() if isinstance(v, Path)}}
