@@ -200,10 +200,14 @@ impl PostalCodes {
         // The table's patterns match the upper-case form (`SW1A 1AA`); people also type `sw1a 1aa`.
         let code = code.to_ascii_uppercase();
         if let Ok(mut cache) = self.compiled.lock() {
-            let regex = cache
-                .entry(country.to_string())
-                .or_insert_with(|| Regex::new(pattern).ok());
-            return regex.as_ref().is_some_and(|r| r.is_match(&code));
+            // Look up before inserting: the country's String is allocated once, not per signup.
+            if let Some(regex) = cache.get(country) {
+                return regex.as_ref().is_some_and(|r| r.is_match(&code));
+            }
+            let regex = Regex::new(pattern).ok();
+            let valid = regex.as_ref().is_some_and(|r| r.is_match(&code));
+            cache.insert(country.to_string(), regex);
+            return valid;
         }
         // A poisoned lock only loses the cache.
         Regex::new(pattern).is_ok_and(|r| r.is_match(&code))
