@@ -9,6 +9,7 @@ The byte layouts must match fuzz/src/lib.rs and the targets' doc comments:
   filter_chunks:  [content type][flags][n][n chunk sizes] body
   form_decoder:   body
   compile_policy: policy text
+  image:          [mode] policy image (dist/us-iaas-cip.cpi; even mode as is, odd resealed)
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ def main() -> int:
     out = FUZZ / "seeds"
     shutil.rmtree(out, ignore_errors=True)
     seeds: dict[str, list[bytes]] = {"compile_policy": policies(), "evaluate": [],
-                                     "form_decoder": [], "filter_chunks": []}
+                                     "form_decoder": [], "filter_chunks": [], "image": []}
+    dist = Path(os.environ.get("CIPGATE_DIST", REPO / "dist"))
+    image = (dist / "us-iaas-cip.cpi").read_bytes()
+    seeds["image"] += [bytes([0]) + image, bytes([1]) + image]
     for n, (ct, geo, body) in enumerate(requests()):
         seeds["evaluate"].append(bytes([ct, EVALUATE_GEO.get(geo, 0)]) + body)
         if ct == FORM:

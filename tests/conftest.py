@@ -11,6 +11,7 @@ Every process a fixture starts is terminated at teardown and its temporary files
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import http.server
 import json
@@ -142,6 +143,51 @@ class Dist:
     module: Path
     example: Path
     manifest: dict
+
+
+@pytest.fixture(scope="session")
+def cipgate_bin() -> Path:
+    """The ``cipgate`` binary the test command built (``$CIPGATE_BIN``)."""
+    candidates = [REPO / "target" / kind / "cipgate" for kind in ("release", "debug")]
+    binary = Path(os.environ.get("CIPGATE_BIN", next((c for c in candidates if c.is_file()), candidates[0])))
+    assert binary.is_file(), f"{binary} is missing: cargo build --release -p cipgate-cli"
+    return binary
+
+
+def image_sections(image: bytes) -> list[tuple[int, int, int]]:
+    """``(tag, start, end)`` of each section payload of a policy image (docs/policy-image.md)."""
+    assert image[:8] == b"CIPGIMG\0", "not a policy image"
+    sections, at = [], 48
+    while at < len(image):
+        tag, length = image[at], int.from_bytes(image[at + 1:at + 5], "little")
+        sections.append((tag, at + 5, at + 5 + length))
+        at += 5 + length
+    return sections
+
+
+def reseal(image: bytearray) -> None:
+    """Rewrites an image's checksum after a deliberate change, so the change reaches the
+    runtime's validator instead of its checksum check."""
+    image[16:48] = hashlib.sha256(image[48:]).digest()
+
+
+def damaged_modules(module: bytes, image: bytes) -> list[tuple[str, bytes]]:
+    """``module`` with the ``image`` it carries damaged once per section, two ways: a flipped
+    byte (the checksum catches it) and a resealed change to the section's first byte (the
+    decoder or the validator must)."""
+    at = module.index(image)
+    out = []
+    for tag, start, end in image_sections(image):
+        if start == end:
+            continue
+        flipped = bytearray(image)
+        flipped[(start + end) // 2] ^= 0x5A
+        resealed = bytearray(image)
+        resealed[start] ^= 0xFF
+        reseal(resealed)
+        for how, damaged in (("flipped", flipped), ("resealed", resealed)):
+            out.append((f"section-{tag}-{how}", module[:at] + bytes(damaged) + module[at + len(image):]))
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -400,17 +446,20 @@ class Site(ThreadingHTTPServer):
 
 @pytest.fixture(scope="session")
 def site_factory(web_dist):
-    """``site_factory(without=())`` serves the demo page and the package, leaving out the
-    package files named in ``without`` (so they answer 404)."""
+    """``site_factory(without=(), replace={})`` serves the demo page and the package, leaving
+    out the package files named in ``without`` (so they answer 404) and serving the bytes in
+    ``replace`` in place of the package files it names."""
     sites: list[Site] = []
 
-    def start(without: tuple[str, ...] = ()) -> Site:
+    def start(without: tuple[str, ...] = (), replace: dict[str, bytes] | None = None) -> Site:
         layout = Path(tempfile.mkdtemp(prefix="cipgate-site-"))
         for page in (REPO / "examples" / "signup").iterdir():
             (layout / page.name).symlink_to(page)
         (layout / "web").mkdir()
         for f in web_dist.iterdir():
-            if f.name not in without:
+            if f.name in (replace or {}):
+                (layout / "web" / f.name).write_bytes(replace[f.name])
+            elif f.name not in without:
                 (layout / "web" / f.name).symlink_to(f)
         site = Site(layout)
         sites.append(site)

@@ -69,16 +69,52 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `policies/us-iaas-cip.yaml`, compiled once per process.
-pub fn default_policy() -> &'static CompiledPolicy {
-    static POLICY: OnceLock<CompiledPolicy> = OnceLock::new();
-    POLICY.get_or_init(|| {
+/// `policies/us-iaas-cip.yaml`, compiled once per process: its image and the image loaded.
+fn compiled() -> &'static (Vec<u8>, CompiledPolicy) {
+    static COMPILED: OnceLock<(Vec<u8>, CompiledPolicy)> = OnceLock::new();
+    COMPILED.get_or_init(|| {
         let path = repo().join("policies/us-iaas-cip.yaml");
         let source =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         match cipgate_policy::compile("us-iaas-cip.yaml", &source) {
-            Ok(compiled) => compiled.policy,
+            Ok(compiled) => (compiled.bytes, compiled.policy),
             Err(diagnostics) => panic!("the default policy does not compile:\n{diagnostics}"),
         }
+    })
+}
+
+pub fn default_policy() -> &'static CompiledPolicy {
+    &compiled().1
+}
+
+/// The default policy's image, as `cipgate build` writes it.
+pub fn default_image() -> &'static [u8] {
+    &compiled().0
+}
+
+/// The example signups (JSON bodies, and a few as form bodies), loaded once.
+pub fn examples() -> &'static [(Vec<u8>, &'static str)] {
+    static EXAMPLES: OnceLock<Vec<(Vec<u8>, &'static str)>> = OnceLock::new();
+    EXAMPLES.get_or_init(|| {
+        let dir = std::env::var_os("CIPGATE_EXAMPLES").map_or_else(
+            || repo().join("../shared/examples/signups"),
+            PathBuf::from,
+        );
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        let mut out: Vec<(Vec<u8>, &'static str)> = paths
+            .iter()
+            .map(|p| (std::fs::read(p).unwrap_or_default(), "application/json"))
+            .collect();
+        out.push((
+            b"customer.kind=individual&customer.address.country=DE&customer.address.postal_code=10115"
+                .to_vec(),
+            "application/x-www-form-urlencoded",
+        ));
+        out
     })
 }

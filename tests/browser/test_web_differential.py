@@ -1,6 +1,9 @@
 """The browser module against the native evaluator: for every case, the decision JSON that
 ``validate``/``decide`` produce in headless Chromium must be byte-identical to what
-``cipgate check`` prints for the same body bytes (those the browser itself encoded).
+``cipgate check`` prints for the same body bytes (those the browser itself encoded), with the
+policy the module carries: the browser projection ``cipgate build`` wrote beside it
+(``dist/<id>.web.cpi``). Where no gateway-only rule fires, that is also the full policy's
+decision (checked at the end).
 
 No expected outcome is written here; the native evaluator is the oracle. The cases: every
 case of the default policy's test suite (``policies/us-iaas-cip.tests.yaml``), the example
@@ -31,12 +34,11 @@ TIME = 1_790_000_000
 
 
 @pytest.fixture(scope="session")
-def native_check():
-    """``native_check(body, content_type, facts) -> decision JSON text`` from ``cipgate check``."""
-    candidates = [REPO / "target" / kind / "cipgate" for kind in ("release", "debug")]
-    binary = Path(os.environ.get("CIPGATE_BIN", next((c for c in candidates if c.is_file()), candidates[0])))
-    assert binary.is_file(), f"{binary} is missing: cargo build --release -p cipgate-cli"
-    policy = REPO / "policies" / "us-iaas-cip.yaml"
+def native_check(cipgate_bin, dist):
+    """``native_check(body, content_type, facts) -> decision JSON text`` from ``cipgate check``
+    with the browser projection."""
+    binary = cipgate_bin
+    policy = dist.root / dist.manifest["web_package"]["projection_file"]
 
     def check(body: bytes, content_type: str, facts: dict | None = None) -> str:
         facts = facts or {}

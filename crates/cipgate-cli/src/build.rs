@@ -1,51 +1,44 @@
-//! `cipgate build`: one policy into one self-contained Envoy module, with an example Envoy
-//! configuration and a manifest naming the sha256 of both the policy and the module.
+//! `cipgate build`: one policy into one self-contained Envoy module (and a browser package),
+//! with an example Envoy configuration and a manifest naming the sha256 of the policy, of the
+//! modules and of the runtimes they were made from.
 //!
-//! The module is the `cipgate-envoy` crate built for `wasm32-wasip1` with the compiled policy
-//! embedded (its `build.rs` reads `CIPGATE_COMPILED_POLICY`), so there is no rules file to ship
-//! beside it.
+//! Nothing is compiled here: the policy image is written into copies of the runtimes this
+//! binary carries (`runtimes.rs`), so a build needs the `cipgate` binary alone.
 
-use crate::wasm_module::{self, write, ModuleCrate};
+use crate::runtimes;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
 const TARGET: &str = "wasm32-wasip1";
-const FILTER_CRATE: &str = "cipgate-envoy";
 
-/// Compiles `policy_path` and writes `<id>.policy.json`, `<id>.wasm`, `envoy.yaml` and
-/// `manifest.json` into `out_dir`. An invalid policy writes nothing and returns the
-/// compiler's diagnostics.
-/// Builds the Envoy module and, with `web`, the browser package `web/` of one policy.
+/// Compiles `policy_path` and writes `<id>.cpi` (the policy image), `<id>.wasm`,
+/// `envoy.yaml`, `manifest.json` and, with `web`, the browser package `web/` into `out_dir`.
+/// An invalid policy writes nothing and returns the compiler's diagnostics.
 pub fn run(policy_path: &Path, out_dir: &Path, web: bool) -> Result<(), String> {
     let compiled = crate::load_policy(policy_path)?;
     let policy = &compiled.policy;
     let id = policy.id();
+    let module = runtimes::envoy_module(&compiled.bytes)?;
+    let web_package = if web {
+        Some(crate::build_web::package(&compiled)?)
+    } else {
+        None
+    };
 
     std::fs::create_dir_all(out_dir)
         .map_err(|e| format!("error: cannot create {}: {e}", out_dir.display()))?;
     let out_dir = out_dir
         .canonicalize()
         .map_err(|e| format!("error: {}: {e}", out_dir.display()))?;
-    let policy_file = out_dir.join(format!("{id}.policy.json"));
-    write(&policy_file, &compiled.bytes)?;
-
-    let built = wasm_module::build(
-        &ModuleCrate {
-            package: FILTER_CRATE,
-            artifact: "cipgate_envoy",
-            target: TARGET,
-            opt_level: None,
-        },
-        &policy_file,
-    )?;
-    let built = wasm_module::optimize(&built)?;
+    let image_file = format!("{id}.cpi");
+    write(&out_dir.join(&image_file), &compiled.bytes)?;
     let module_file = out_dir.join(format!("{id}.wasm"));
-    let module = std::fs::read(&built)
-        .map_err(|e| format!("error: cannot read {}: {e}", built.display()))?;
     write(&module_file, &module)?;
     let module_sha256 = hex(&Sha256::digest(&module));
-    if web {
-        crate::build_web::build_web(&policy_file, &out_dir)?;
+    let web_image_file = format!("{id}.web.cpi");
+    if let Some(package) = &web_package {
+        package.write(&out_dir.join("web"))?;
+        write(&out_dir.join(&web_image_file), &package.image)?;
     }
 
     write(
@@ -57,7 +50,9 @@ pub fn run(policy_path: &Path, out_dir: &Path, web: bool) -> Result<(), String> 
             "id": id,
             "version": policy.version(),
             "sha256": policy.sha256(),
-            "file": format!("{id}.policy.json"),
+            "file": image_file,
+            "size": compiled.bytes.len(),
+            "max_body_bytes": policy.max_body_bytes(),
         },
         "module": {
             "file": format!("{id}.wasm"),
@@ -65,9 +60,16 @@ pub fn run(policy_path: &Path, out_dir: &Path, web: bool) -> Result<(), String> 
             "size": module.len(),
             "target": TARGET,
             "root_id": "cipgate",
+            "runtime_sha256": hex(&Sha256::digest(runtimes::ENVOY_RUNTIME)),
         },
         "envoy_config": "envoy.yaml",
-        "web_package": if web { Some("web/") } else { None },
+        "web_package": web_package.as_ref().map(|p| serde_json::json!({
+            "dir": "web/",
+            "projection_file": web_image_file,
+            "projection_sha256": p.image_sha256,
+            "module_sha256": p.module_sha256,
+            "runtime_sha256": hex(&Sha256::digest(runtimes::WEB_RUNTIME)),
+        })),
         "cipgate_version": env!("CARGO_PKG_VERSION"),
     });
     let manifest = serde_json::to_string_pretty(&manifest)
@@ -87,7 +89,11 @@ pub fn run(policy_path: &Path, out_dir: &Path, web: bool) -> Result<(), String> 
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("error: cannot write {}: {e}", path.display()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

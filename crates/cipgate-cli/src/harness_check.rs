@@ -29,7 +29,13 @@ pub struct DeployedModule {
 }
 
 impl DeployedModule {
+    /// Loads a built module; its policy image is read and validated first, as the runtime
+    /// will, so a damaged module is refused with the reason rather than a failed start.
     pub fn load(module: &Path) -> Result<DeployedModule, String> {
+        let bytes = std::fs::read(module)
+            .map_err(|e| format!("error: cannot read {}: {e}", module.display()))?;
+        crate::runtimes::module_policy(&bytes)
+            .map_err(|e| format!("{e} (in {})", module.display()))?;
         FilterModule::from_file(module)
             .map(|filter| DeployedModule { filter })
             .map_err(|e| format!("error: {}: {e}", module.display()))

@@ -5,9 +5,9 @@ mod build;
 mod build_web;
 mod harness_check;
 mod policy_tests;
-mod wasm_module;
+mod runtimes;
 
-use cipgate_policy::{compile, Compiled, GatewayFacts, Outcome, SignupRequest};
+use cipgate_policy::{compile, Compiled, CompiledPolicy, GatewayFacts, Outcome, SignupRequest};
 use clap::{Parser, Subcommand};
 use harness_check::{DeployedModule, Signup};
 use std::io::Read;
@@ -18,7 +18,7 @@ use std::process::ExitCode;
 const EXAMPLES: &str = "\
 Examples:
   cipgate compile policies/us-iaas-cip.yaml
-  cipgate compile policies/us-iaas-cip.yaml --emit dist/us-iaas-cip.policy.json
+  cipgate compile policies/us-iaas-cip.yaml --emit us-iaas-cip.cpi
   cipgate build policies/us-iaas-cip.yaml -o dist
   cipgate check --policy policies/us-iaas-cip.yaml signup.json
   cipgate check --module dist/us-iaas-cip.wasm signup.json
@@ -41,7 +41,7 @@ enum Command {
     /// Validate a policy and print its id, version and sha256; every error at once.
     Compile {
         policy: PathBuf,
-        /// Also write the compiled form (what the modules embed) to this file.
+        /// Also write the policy image (what the modules carry) to this file.
         #[arg(long)]
         emit: Option<PathBuf>,
     },
@@ -51,13 +51,14 @@ enum Command {
         /// The output folder.
         #[arg(short, long, default_value = "dist")]
         out: PathBuf,
-        /// Skip the browser package (it needs wasm-bindgen-cli).
+        /// Skip the browser package.
         #[arg(long)]
         no_web: bool,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
-        /// The policy file (YAML).
+        /// The policy file (YAML), or a policy image (`.cpi`, e.g. `dist/<id>.web.cpi`, what
+        /// the browser module decides with).
         #[arg(long)]
         policy: Option<PathBuf>,
         /// Content-Type of the document [default: application/json, or form-encoded for
@@ -146,10 +147,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads and compiles a policy file; the error is the rendered diagnostics.
+/// Reads and compiles a policy file (or loads a policy image, `.cpi`); the error is the
+/// rendered diagnostics.
 pub fn load_policy(path: &Path) -> Result<Compiled, String> {
-    let source = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| format!("error: cannot read the policy {}: {e}", path.display()))?;
+    if bytes.starts_with(cipgate_policy::image::MAGIC) {
+        let policy =
+            CompiledPolicy::load(&bytes).map_err(|e| format!("error: {}: {e}", path.display()))?;
+        return Ok(Compiled { bytes, policy });
+    }
+    let source = String::from_utf8(bytes)
+        .map_err(|_| format!("error: the policy {} is not UTF-8", path.display()))?;
     compile(&path.display().to_string(), &source).map_err(|d| d.to_string())
 }
 

@@ -1,8 +1,8 @@
 //! The audit record: one JSON line per decision with the client IP and time of access that
 //! the rule asks providers to keep, and keyed hashes (never raw values) of email and phone.
 
+use cipgate_policy::write_json_string;
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sha2::Sha256;
 use std::net::IpAddr;
 
@@ -10,7 +10,6 @@ use std::net::IpAddr;
 /// without the log holding personal data.
 pub const HASHED_FIELDS: [&str; 2] = ["customer.email", "customer.phone"];
 
-#[derive(Serialize)]
 pub struct AuditRecord<'a> {
     pub event: &'static str,
     pub time: Option<String>,
@@ -60,30 +59,84 @@ impl PiiHashes {
     }
 }
 
-impl Serialize for PiiHashes {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
+impl PiiHashes {
+    fn write_json(&self, out: &mut String) {
         match self {
-            PiiHashes::Disabled => s.serialize_str("disabled"),
+            PiiHashes::Disabled => write_json_string(out, "disabled"),
             PiiHashes::Hashes(hashes) => {
-                let mut map = s.serialize_map(Some(hashes.len()))?;
-                for (field, hash) in hashes {
-                    map.serialize_entry(field, hash)?;
+                out.push('{');
+                for (i, (field, hash)) in hashes.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(out, field);
+                    out.push(':');
+                    write_json_string(out, hash);
                 }
-                map.end()
+                out.push('}');
             }
         }
     }
 }
 
 impl AuditRecord<'_> {
+    /// One JSON line, members in declaration order, absent values as `null`.
     pub fn to_json(&self) -> String {
-        // Strings, numbers and an IP address always serialise; the fallback keeps the line
-        // well-formed should that ever change.
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            String::from(r#"{"event":"cipgate.decision","error":"unserialisable record"}"#)
-        })
+        let mut out = String::with_capacity(512);
+        let client_ip = self.client_ip.map(|ip| ip.to_string());
+        let texts: [(&str, Option<&str>); 8] = [
+            ("event", Some(self.event)),
+            ("time", self.time.as_deref()),
+            ("request_id", self.request_id),
+            ("client_ip", client_ip.as_deref()),
+            ("method", Some(self.method)),
+            ("path", Some(self.path)),
+            ("mode", Some(self.mode)),
+            ("outcome", Some(self.outcome)),
+        ];
+        out.push('{');
+        for (key, value) in texts {
+            member(&mut out, key);
+            match value {
+                Some(v) => write_json_string(&mut out, v),
+                None => out.push_str("null"),
+            }
+        }
+        member(&mut out, "status");
+        out.push_str(&self.status.to_string());
+        member(&mut out, "action");
+        write_json_string(&mut out, self.action);
+        member(&mut out, "rules");
+        out.push('[');
+        for (i, rule) in self.rules.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_json_string(&mut out, rule);
+        }
+        out.push(']');
+        for (key, value) in [
+            ("policy_id", self.policy_id),
+            ("policy_version", self.policy_version),
+            ("policy_sha256", self.policy_sha256),
+        ] {
+            member(&mut out, key);
+            write_json_string(&mut out, value);
+        }
+        member(&mut out, "pii_hashes");
+        self.pii_hashes.write_json(&mut out);
+        out.push('}');
+        out
     }
+}
+
+/// `,"key":`, or `"key":` for the first member.
+fn member(out: &mut String, key: &str) {
+    if !out.ends_with('{') {
+        out.push(',');
+    }
+    write_json_string(out, key);
+    out.push(':');
 }
 
 /// The case of an email address does not change whom it reaches, so it does not change the

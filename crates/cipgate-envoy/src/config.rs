@@ -1,11 +1,12 @@
 //! The plugin configuration: runtime options only (never rules), parsed and checked once in
 //! `on_configure`. Anything unknown or out of range is an error, so Envoy refuses it.
 
-use serde::Deserialize;
+use cipgate_policy::document::{self, Limits};
+use cipgate_policy::ir::BodyFormat;
+use cipgate_policy::value::Value;
 
 /// Enforce decisions, or only decide, log and tag (for shadow roll-outs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Enforce,
     Audit,
@@ -43,8 +44,9 @@ const DEFAULT_METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
 /// Short keys make the email and phone hashes guessable by brute force.
 const MIN_HASH_KEY_BYTES: usize = 16;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The configuration as written: JSON read by the core's strict decoder (duplicate keys are
+/// errors here too), every member optional, none unknown.
+#[derive(Default)]
 struct RawConfig {
     mode: Option<Mode>,
     max_body_bytes: Option<u64>,
@@ -54,18 +56,141 @@ struct RawConfig {
     audit_hash_key: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawClientIp {
     source: RawIpSource,
     trusted_hops: Option<u64>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
 enum RawIpSource {
     Downstream,
     XForwardedFor,
+}
+
+impl RawConfig {
+    fn parse(text: &str) -> Result<RawConfig, String> {
+        if text.trim().is_empty() {
+            return Ok(RawConfig::default());
+        }
+        let limits = Limits {
+            max_bytes: 64 * 1024,
+            max_depth: 4,
+        };
+        let root = document::decode(text.as_bytes(), BodyFormat::Json, &limits)
+            .map_err(|r| format!("configuration is not valid: {}", r.message()))?;
+        let mut raw = RawConfig::default();
+        for (key, value) in members(&root, "the configuration")? {
+            match key.as_str() {
+                "mode" => {
+                    raw.mode = Some(match string(value, key)? {
+                        "enforce" => Mode::Enforce,
+                        "audit" => Mode::Audit,
+                        other => return Err(unknown_variant(key, other, "enforce, audit")),
+                    })
+                }
+                "max_body_bytes" => raw.max_body_bytes = Some(count(value, key)?),
+                "methods" => {
+                    let Value::Array(items) = value else {
+                        return Err(format!("{key} must be a list of method names"));
+                    };
+                    raw.methods = Some(
+                        items
+                            .iter()
+                            .map(|m| string(m, key).map(str::to_owned))
+                            .collect::<Result<_, _>>()?,
+                    );
+                }
+                "geo_country_header" => {
+                    raw.geo_country_header = Some(string(value, key)?.to_owned())
+                }
+                "client_ip" => {
+                    let mut source = None;
+                    let mut trusted_hops = None;
+                    for (k, v) in members(value, "client_ip")? {
+                        match k.as_str() {
+                            "source" => {
+                                source = Some(match string(v, k)? {
+                                    "downstream" => RawIpSource::Downstream,
+                                    "x_forwarded_for" => RawIpSource::XForwardedFor,
+                                    other => {
+                                        return Err(unknown_variant(
+                                            k,
+                                            other,
+                                            "downstream, x_forwarded_for",
+                                        ))
+                                    }
+                                })
+                            }
+                            "trusted_hops" => trusted_hops = Some(count(v, k)?),
+                            other => {
+                                return Err(format!(
+                                    "configuration is not valid: unknown field `{other}` in \
+                                     client_ip, expected `source` or `trusted_hops`"
+                                ))
+                            }
+                        }
+                    }
+                    let source = source.ok_or("client_ip needs a `source`")?;
+                    raw.client_ip = Some(RawClientIp {
+                        source,
+                        trusted_hops,
+                    });
+                }
+                "audit_hash_key" => raw.audit_hash_key = Some(string(value, key)?.to_owned()),
+                other => {
+                    return Err(format!(
+                        "configuration is not valid: unknown field `{other}`, expected one of \
+                         mode, max_body_bytes, methods, geo_country_header, client_ip, \
+                         audit_hash_key"
+                    ))
+                }
+            }
+        }
+        Ok(raw)
+    }
+}
+
+fn members<'v>(value: &'v Value, what: &str) -> Result<&'v [(String, Value)], String> {
+    match value {
+        Value::Object(members) => Ok(members),
+        _ => Err(format!(
+            "configuration is not valid: {what} must be a JSON object"
+        )),
+    }
+}
+
+fn string<'v>(value: &'v Value, key: &str) -> Result<&'v str, String> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(format!(
+            "configuration is not valid: {key} must be a string, not {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn count(value: &Value, key: &str) -> Result<u64, String> {
+    match value {
+        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_992.0 => {
+            // Whole, non-negative and exactly representable: the cast is exact.
+            Ok(*n as u64)
+        }
+        _ => Err(format!(
+            "configuration is not valid: {key} must be a whole number"
+        )),
+    }
+}
+
+/// A value from the configuration or a request, quoted and escaped for a log line.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    cipgate_policy::write_json_string(&mut out, s);
+    out
+}
+
+fn unknown_variant(key: &str, got: &str, expected: &str) -> String {
+    format!(
+        "configuration is not valid: unknown variant `{got}` for {key}, expected one of {expected}"
+    )
 }
 
 impl Config {
@@ -73,12 +198,7 @@ impl Config {
     /// which the configuration may lower but not raise.
     pub fn parse(raw: &[u8], policy_max_body_bytes: usize) -> Result<Config, String> {
         let text = std::str::from_utf8(raw).map_err(|_| "configuration is not UTF-8")?;
-        let raw: RawConfig = if text.trim().is_empty() {
-            serde_json::from_str("{}")
-        } else {
-            serde_json::from_str(text)
-        }
-        .map_err(|e| format!("configuration is not valid: {e}"))?;
+        let raw = RawConfig::parse(text)?;
 
         let max_body_bytes = match raw.max_body_bytes {
             None => policy_max_body_bytes,
@@ -104,7 +224,8 @@ impl Config {
                 for m in &methods {
                     if m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()) {
                         return Err(format!(
-                            "methods: {m:?} is not an upper-case HTTP method name"
+                            "methods: {} is not an upper-case HTTP method name",
+                            quoted(m)
                         ));
                     }
                 }
@@ -118,13 +239,15 @@ impl Config {
                 let name = name.to_ascii_lowercase();
                 if name.is_empty() || !name.bytes().all(is_header_name_byte) {
                     return Err(format!(
-                        "geo_country_header: {name:?} is not a valid header name"
+                        "geo_country_header: {} is not a valid header name",
+                        quoted(&name)
                     ));
                 }
                 if name.starts_with(crate::HEADER_PREFIX) {
                     return Err(format!(
-                        "geo_country_header: {name:?} is reserved: the filter removes \
+                        "geo_country_header: {} is reserved: the filter removes \
                          {}* headers sent by clients",
+                        quoted(&name),
                         crate::HEADER_PREFIX
                     ));
                 }

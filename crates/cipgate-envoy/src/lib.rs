@@ -1,5 +1,5 @@
-//! The Envoy filter: a proxy-wasm HTTP filter that holds one compiled policy (embedded at build
-//! time) and decides every signup request on the route it is attached to. It buffers the
+//! The Envoy filter: a proxy-wasm HTTP filter that holds one policy image (placed in the module
+//! by `cipgate build`) and decides every signup request on the route it is attached to. It buffers the
 //! body, calls the core, and turns the decision into a local reply or a tagged request.
 //!
 //! The root context checks the plugin configuration once and shares it, read-only, with every
@@ -21,9 +21,6 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
-
-/// The compiled policy, written by `build.rs` (see there for where it comes from).
-static COMPILED_POLICY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/policy.json"));
 
 /// Request headers set by the filter; client copies are removed so nobody forges a decision.
 pub const HEADER_PREFIX: &str = "x-cipgate-";
@@ -133,7 +130,21 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        match configure() {
+        // A module whose policy image does not load must never decide anything, yet the rest
+        // of the listener should keep serving: accept the configuration and answer 503 on the
+        // routes the filter guards, as on any other failure of the filter.
+        let policy = match CompiledPolicy::embedded() {
+            Ok(policy) => policy,
+            Err(e) => {
+                log(
+                    LogLevel::Critical,
+                    &format!("cipgate: the module's policy does not load, every signup is refused with 503: {e}"),
+                );
+                self.filter = None;
+                return true;
+            }
+        };
+        match configure(policy) {
             Ok(filter) => {
                 log(
                     LogLevel::Info,
@@ -178,9 +189,7 @@ impl RootContext for Root {
     }
 }
 
-fn configure() -> Result<Filter, String> {
-    let policy = CompiledPolicy::load(COMPILED_POLICY)
-        .map_err(|e| format!("the embedded policy does not load: {e}"))?;
+fn configure(policy: CompiledPolicy) -> Result<Filter, String> {
     let raw = hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX)
         .map_err(|status| format!("reading the plugin configuration failed: {status:?}"))?
         .unwrap_or_default();
@@ -365,9 +374,10 @@ impl Signup {
                     Some(code) if !cipgate_policy::tables::is_country(&code) => {
                         let shown: String = code.chars().take(16).collect();
                         return Err(format!(
-                            "header {name} is {shown:?}, not an ISO 3166-1 alpha-2 country \
+                            "header {name} is {}, not an ISO 3166-1 alpha-2 country \
                              code; whatever sets it must send the code, or no header when \
-                             the country is unknown"
+                             the country is unknown",
+                            config::quoted(&shown)
                         ));
                     }
                     code => code,

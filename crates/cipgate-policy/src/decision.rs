@@ -1,5 +1,6 @@
 //! The decision: the one JSON shape that every runtime emits byte for byte.
 
+use crate::json_text::{write_key, write_str, write_u64};
 use serde::Serialize;
 
 /// What happens to the signup. Declared from weakest to strongest so that `max` combines
@@ -57,6 +58,28 @@ pub enum Code {
     Flagged,
     /// The document could not be judged safely (see [`RejectReason`]).
     Rejected,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Missing => "missing",
+            Code::Invalid => "invalid",
+            Code::Restricted => "restricted",
+            Code::Inconsistent => "inconsistent",
+            Code::Flagged => "flagged",
+            Code::Rejected => "rejected",
+        }
+    }
+
+    pub const ALL: [Code; 6] = [
+        Code::Missing,
+        Code::Invalid,
+        Code::Restricted,
+        Code::Inconsistent,
+        Code::Flagged,
+        Code::Rejected,
+    ];
 }
 
 /// Why a document cannot be judged safely. Each reason has a fixed HTTP status.
@@ -146,12 +169,64 @@ pub struct Violation {
     pub citation: String,
 }
 
+impl Violation {
+    fn write_json(&self, out: &mut String) {
+        out.push('{');
+        write_key(out, "rule");
+        write_str(out, &self.rule);
+        if let Some(field) = &self.field {
+            out.push(',');
+            write_key(out, "field");
+            write_str(out, field);
+        }
+        for (key, value) in [
+            ("code", self.code.as_str()),
+            ("outcome", self.outcome.as_str()),
+            ("message", &self.message),
+            ("citation", &self.citation),
+        ] {
+            out.push(',');
+            write_key(out, key);
+            write_str(out, value);
+        }
+        out.push('}');
+    }
+}
+
 /// Which compiled policy made a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PolicyRef {
     pub id: String,
     pub version: String,
     pub sha256: String,
+}
+
+impl PolicyRef {
+    /// `{"id":…,"version":…,"sha256":…}`, the `policy` member of every decision.
+    pub fn write_json(&self, out: &mut String) {
+        out.push('{');
+        for (i, (key, value)) in [
+            ("id", &self.id),
+            ("version", &self.version),
+            ("sha256", &self.sha256),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(',');
+            }
+            write_key(out, key);
+            write_str(out, value);
+        }
+        out.push('}');
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(128);
+        self.write_json(&mut out);
+        out
+    }
 }
 
 /// The result of evaluating one signup.
@@ -188,13 +263,30 @@ impl Decision {
         }
     }
 
-    /// The canonical JSON text. Every runtime emits exactly these bytes.
+    /// The canonical JSON text. Every runtime emits exactly these bytes; the snapshot tests
+    /// in `tests/decisions.rs` pin them.
     pub fn to_json(&self) -> String {
-        // Serialising plain structs of strings, integers and enums cannot fail; the fallback
-        // still yields a well-formed, fail-closed answer rather than a panic.
-        serde_json::to_string(self).unwrap_or_else(|_| {
-            String::from(r#"{"outcome":"reject","status":500,"violations":[],"policy":null}"#)
-        })
+        let mut out = String::with_capacity(256 + 320 * self.violations.len());
+        out.push('{');
+        write_key(&mut out, "outcome");
+        write_str(&mut out, self.outcome.as_str());
+        out.push(',');
+        write_key(&mut out, "status");
+        write_u64(&mut out, u64::from(self.status));
+        out.push(',');
+        write_key(&mut out, "violations");
+        out.push('[');
+        for (i, v) in self.violations.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            v.write_json(&mut out);
+        }
+        out.push_str("],");
+        write_key(&mut out, "policy");
+        self.policy.write_json(&mut out);
+        out.push('}');
+        out
     }
 
     /// The ids of the rules that fired, in decision order, without repeats.

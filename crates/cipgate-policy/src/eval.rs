@@ -9,7 +9,7 @@ use crate::ir::{
     Rule, Scalar, Subject,
 };
 use crate::policy::{CompiledPolicy, GatewayFacts, SignupRequest};
-use crate::tables::{self, PostalCode};
+use crate::tables;
 use crate::value::Value;
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -372,8 +372,8 @@ fn check_format<'d>(
         },
         Some(Format::Country) => valid(tables::is_country(s)),
         Some(Format::Subdivision) => valid(tables::is_subdivision(s)),
-        Some(Format::PostalCode { .. }) => valid(policy.postal_codes.is_valid(postal_country, s)),
-        Some(Format::Pattern(i)) => valid(policy.patterns.get(*i).is_some_and(|r| r.is_match(s))),
+        Some(Format::PostalCode { .. }) => valid(policy.is_postal_code(postal_country, s)),
+        Some(Format::Pattern(i)) => valid(policy.matches(*i, s)),
     }
 }
 
@@ -574,8 +574,8 @@ impl<'a, 'd> Ctx<'a, 'd> {
                 }
                 found.is_some()
             }
-            Predicate::Matches(i) => match (value, self.policy.patterns.get(*i)) {
-                (Val::Text(t), Some(re)) => re.is_match(t),
+            Predicate::Matches(i) => match value {
+                Val::Text(t) => self.policy.matches(*i, t),
                 _ => false,
             },
             Predicate::Compare(op, bound) => match value {
@@ -600,7 +600,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
                 _ => false,
             },
             Predicate::UsesPostalCode(wanted) => match value {
-                Val::Text(c) => matches!(tables::postal_code(c), PostalCode::Pattern(_)) == *wanted,
+                Val::Text(c) => self.policy.uses_postal_code(c) == *wanted,
                 _ => false,
             },
         }

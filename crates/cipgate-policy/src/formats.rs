@@ -2,11 +2,8 @@
 //! and the small parsers the compiler shares with the evaluator (dates, networks, names).
 
 use crate::ir::Network;
-use crate::tables::{self, PostalCode};
-use regex::Regex;
-use std::collections::BTreeMap;
+use crate::tables;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 /// A structural email check: one `@`, a local part without spaces or quotes, and a domain of
 /// at least two labels. Deliverability is the provider's verification step, not the gate's.
@@ -181,40 +178,8 @@ pub fn network_contains(network: &Network, ip: IpAddr) -> bool {
     a & mask == b & mask
 }
 
-/// Postal code patterns, compiled the first time a country is seen: compiling all of them
-/// up front would cost every module start-up for countries that may never sign up.
-#[derive(Debug, Default)]
-pub(crate) struct PostalCodes {
-    compiled: Mutex<BTreeMap<String, Option<Regex>>>,
-}
-
-impl PostalCodes {
-    /// Whether `code` is a valid postal code for `country`. Countries without data accept
-    /// any short code of letters, digits, spaces and hyphens.
-    pub fn is_valid(&self, country: Option<&str>, code: &str) -> bool {
-        let pattern = match country.map(tables::postal_code) {
-            Some(PostalCode::Pattern(p)) => p,
-            _ => return is_plausible_postal_code(code),
-        };
-        let country = country.unwrap_or_default();
-        // The table's patterns match the upper-case form (`SW1A 1AA`); people also type `sw1a 1aa`.
-        let code = code.to_ascii_uppercase();
-        if let Ok(mut cache) = self.compiled.lock() {
-            // Look up before inserting: the country's String is allocated once, not per signup.
-            if let Some(regex) = cache.get(country) {
-                return regex.as_ref().is_some_and(|r| r.is_match(&code));
-            }
-            let regex = Regex::new(pattern).ok();
-            let valid = regex.as_ref().is_some_and(|r| r.is_match(&code));
-            cache.insert(country.to_string(), regex);
-            return valid;
-        }
-        // A poisoned lock only loses the cache.
-        Regex::new(pattern).is_ok_and(|r| r.is_match(&code))
-    }
-}
-
-fn is_plausible_postal_code(code: &str) -> bool {
+/// What a postal code must look like in a country whose format the tables do not know.
+pub(crate) fn is_plausible_postal_code(code: &str) -> bool {
     (2..=12).contains(&code.len())
         && code
             .chars()

@@ -40,6 +40,9 @@ pub struct Meta {
     pub title: String,
     pub description: String,
     pub source: String,
+    /// For the browser's projection of a policy (`image::project_for_browser`): the sha256 of
+    /// the full policy's image, which its decisions name.
+    pub projection_of: Option<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +127,9 @@ pub enum ListKind {
 pub struct NamedList {
     pub name: String,
     pub kind: ListKind,
+    /// Not for publication (a provider's own screening list, say): left out of the browser's
+    /// projection of the policy, with every rule that reads it.
+    pub private: bool,
     pub entries: Vec<ListEntry>,
 }
 

@@ -20,10 +20,13 @@
 #[cfg(feature = "compiler")]
 pub mod compile;
 pub mod decision;
+pub mod dfa;
 pub mod document;
 mod eval;
 pub mod formats;
+pub mod image;
 pub mod ir;
+mod json_text;
 mod policy;
 pub mod tables;
 pub mod value;
@@ -31,4 +34,5 @@ pub mod value;
 #[cfg(feature = "compiler")]
 pub use compile::{compile, Compiled, Diagnostic, Diagnostics};
 pub use decision::{Code, Decision, Outcome, PolicyRef, RejectReason, Violation};
+pub use json_text::write_str as write_json_string;
 pub use policy::{CompiledPolicy, GatewayFacts, LoadError, SignupRequest};

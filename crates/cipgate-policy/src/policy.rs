@@ -1,12 +1,11 @@
-//! A loaded compiled policy: the compiled form plus what is derived from it once (its
-//! sha256 and its regular expressions), ready to evaluate many requests.
+//! A loaded compiled policy: the IR read from a validated policy image, its sha256 and its
+//! DFA tables, ready to evaluate many requests.
 
 use crate::decision::{Decision, PolicyRef, RejectReason};
-use crate::formats::PostalCodes;
-use crate::ir::{PolicyIr, COMPILED_FORMAT};
-use regex::Regex;
+use crate::dfa::Dfa;
+pub use crate::image::LoadError;
+use crate::ir::PolicyIr;
 use sha2::{Digest, Sha256};
-use std::fmt;
 use std::net::IpAddr;
 
 /// What the gateway knows about a request besides its body.
@@ -28,73 +27,41 @@ pub struct SignupRequest<'a> {
     pub facts: &'a GatewayFacts,
 }
 
-/// A compiled policy ready for evaluation.
+/// A compiled policy ready for evaluation: a policy image, read and validated.
 #[derive(Debug)]
 pub struct CompiledPolicy {
     pub(crate) ir: PolicyIr,
+    /// The policy's sha256: its image's, or for a browser projection the full policy's.
     pub(crate) sha256: String,
-    pub(crate) patterns: Vec<Regex>,
-    pub(crate) postal_codes: PostalCodes,
+    pub(crate) image_sha256: String,
+    /// The policy's patterns as checked DFAs, by pattern index.
+    pub(crate) patterns: Vec<Dfa<'static>>,
+    /// The postal-code formats as checked DFAs, sorted by country.
+    pub(crate) postal_codes: Vec<([u8; 2], Dfa<'static>)>,
 }
-
-/// Why a compiled form could not be loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadError {
-    Malformed(String),
-    UnknownFormat(u32),
-    BadPattern { index: usize, error: String },
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::Malformed(e) => write!(f, "the compiled policy is malformed: {e}"),
-            LoadError::UnknownFormat(v) => write!(
-                f,
-                "the compiled policy has format {v}; this runtime reads format {COMPILED_FORMAT}"
-            ),
-            LoadError::BadPattern { index, error } => {
-                write!(
-                    f,
-                    "pattern {index} of the compiled policy does not compile: {error}"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 impl CompiledPolicy {
-    /// Loads the compiled form written by the compiler (`cipgate compile --emit`).
-    pub fn load(compiled: &[u8]) -> Result<CompiledPolicy, LoadError> {
-        let ir: PolicyIr =
-            serde_json::from_slice(compiled).map_err(|e| LoadError::Malformed(e.to_string()))?;
-        if ir.format != COMPILED_FORMAT {
-            return Err(LoadError::UnknownFormat(ir.format));
-        }
-        let sha256 = hex(&Sha256::digest(compiled));
-        CompiledPolicy::from_ir(ir, sha256)
+    /// Loads a policy image (`cipgate compile --emit`, or the one inside a module), checking
+    /// all of it first: a damaged or inconsistent image is refused, never half-used.
+    pub fn load(image: &[u8]) -> Result<CompiledPolicy, LoadError> {
+        let decoded = crate::image::decode(image)?;
+        let image_sha256 = hex(&Sha256::digest(image));
+        Ok(CompiledPolicy {
+            sha256: decoded
+                .ir
+                .meta
+                .projection_of
+                .map_or_else(|| image_sha256.clone(), |full| hex(&full)),
+            image_sha256,
+            ir: decoded.ir,
+            patterns: decoded.patterns,
+            postal_codes: decoded.postal_codes,
+        })
     }
 
-    pub(crate) fn from_ir(ir: PolicyIr, sha256: String) -> Result<CompiledPolicy, LoadError> {
-        let patterns = ir
-            .patterns
-            .iter()
-            .enumerate()
-            .map(|(index, p)| {
-                Regex::new(p).map_err(|e| LoadError::BadPattern {
-                    index,
-                    error: e.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(CompiledPolicy {
-            ir,
-            sha256,
-            patterns,
-            postal_codes: PostalCodes::default(),
-        })
+    /// Loads the image that `cipgate build` placed in this runtime module.
+    pub fn embedded() -> Result<CompiledPolicy, LoadError> {
+        CompiledPolicy::load(crate::image::embedded_image().ok_or(LoadError::NoImage)?)
     }
 
     pub fn id(&self) -> &str {
@@ -105,9 +72,15 @@ impl CompiledPolicy {
         &self.ir.meta.version
     }
 
-    /// The sha256 of the compiled form, in lower-case hex.
+    /// The policy's sha256, in lower-case hex, as every decision names it: the sha256 of the
+    /// policy image (for a browser projection, of the full policy's image).
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// The sha256 of the image this policy was loaded from.
+    pub fn image_sha256(&self) -> &str {
+        &self.image_sha256
     }
 
     pub fn ir(&self) -> &PolicyIr {
@@ -170,6 +143,48 @@ impl CompiledPolicy {
     /// are still decided, so a restricted client country is still denied.
     pub fn reject(&self, reason: RejectReason, facts: &GatewayFacts) -> Decision {
         crate::eval::reject(self, reason, facts)
+    }
+}
+
+impl CompiledPolicy {
+    /// Whether `text` matches pattern `i` (an index the validator has checked).
+    pub(crate) fn matches(&self, i: usize, text: &str) -> bool {
+        self.patterns
+            .get(i)
+            .is_some_and(|dfa| dfa.is_match(text.as_bytes()))
+    }
+
+    /// The postal-code format of `country`, if the tables have one.
+    fn postal_format(&self, country: &str) -> Option<&Dfa<'static>> {
+        let key: [u8; 2] = country.as_bytes().try_into().ok()?;
+        let i = self
+            .postal_codes
+            .binary_search_by(|(c, _)| c.cmp(&key))
+            .ok()?;
+        self.postal_codes.get(i).map(|(_, dfa)| dfa)
+    }
+
+    /// Whether the country has a postal-code format (`uses_postal_code`).
+    pub(crate) fn uses_postal_code(&self, country: &str) -> bool {
+        self.postal_format(country).is_some()
+    }
+
+    /// Whether `code` is a valid postal code for `country`. Countries without a format
+    /// accept any short code of letters, digits, spaces and hyphens.
+    pub(crate) fn is_postal_code(&self, country: Option<&str>, code: &str) -> bool {
+        let Some(dfa) = country.and_then(|c| self.postal_format(c)) else {
+            return crate::formats::is_plausible_postal_code(code);
+        };
+        // The formats match the upper-case form (`SW1A 1AA`); people also type `sw1a 1aa`.
+        let mut buffer = [0u8; 16];
+        match buffer.get_mut(..code.len()) {
+            Some(upper) => {
+                upper.copy_from_slice(code.as_bytes());
+                upper.make_ascii_uppercase();
+                dfa.is_match(upper)
+            }
+            None => dfa.is_match(code.to_ascii_uppercase().as_bytes()),
+        }
     }
 }
 

@@ -487,24 +487,31 @@ proptest! {
 }
 
 #[test]
-fn the_compiled_form_round_trips() {
+fn the_policy_image_round_trips() {
     let c = copies();
     assert_eq!(c.loaded.sha256(), c.first.policy.sha256());
     assert_eq!(c.second.bytes, c.first.bytes);
     assert_eq!(c.loaded.ir(), c.first.policy.ir());
     assert_eq!(c.loaded.rule_ids(), c.first.policy.rule_ids());
-    // Loading is strict: a changed byte changes the hash, a broken form does not load.
-    let mut changed = c.first.bytes.clone();
-    let text = String::from_utf8(changed.clone()).expect("UTF-8");
-    let at = text.find("Cuba").expect("a list entry");
+    // Loading is strict: a changed byte is refused (the image's checksum), a truncated image
+    // and anything but an image do not load, nor an image of another format.
+    let image = &c.first.bytes;
+    let at = image
+        .windows(4)
+        .position(|w| w == b"Cuba")
+        .expect("a list entry");
+    let mut changed = image.clone();
     changed[at] = b'c';
-    let reloaded = CompiledPolicy::load(&changed).expect("still a compiled form");
-    assert_ne!(reloaded.sha256(), c.first.policy.sha256());
-    assert!(CompiledPolicy::load(&c.first.bytes[..c.first.bytes.len() / 2]).is_err());
+    assert_eq!(
+        CompiledPolicy::load(&changed).unwrap_err(),
+        cipgate_policy::LoadError::Checksum
+    );
+    assert!(CompiledPolicy::load(&image[..image.len() / 2]).is_err());
     assert!(CompiledPolicy::load(b"{}").is_err());
-    let other_format = text.replacen("\"format\":1", "\"format\":99", 1);
+    let mut other_format = image.clone();
+    other_format[8] = 99;
     assert!(matches!(
-        CompiledPolicy::load(other_format.as_bytes()),
+        CompiledPolicy::load(&other_format),
         Err(cipgate_policy::LoadError::UnknownFormat(99))
     ));
 }

@@ -1,5 +1,5 @@
-//! The browser module: the same compiled policy as the Envoy filter, embedded at build time,
-//! deciding signup bodies in the page. A thin adapter over the core: bytes in, the canonical
+//! The browser module: the same policy image as the Envoy filter (placed in the module by
+//! `cipgate build`), deciding signup bodies in the page. A thin adapter over the core: bytes in, the canonical
 //! decision JSON out (`Decision::to_json`), so the page and the gateway answer the same bytes.
 //!
 //! The hand-written `index.js` of the package turns forms and objects into request bodies and
@@ -9,14 +9,12 @@ use cipgate_policy::{CompiledPolicy, GatewayFacts, SignupRequest};
 use std::sync::OnceLock;
 use wasm_bindgen::prelude::*;
 
-/// The compiled policy, written by `build.rs`.
-static COMPILED_POLICY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/policy.json"));
-
-/// Loaded on first use; `build.rs` has already proved that it loads.
+/// The policy image `cipgate build` placed in this module, loaded and validated on first use
+/// (`init()` in index.js asks for it, so a damaged module is refused before any form uses it).
 fn policy() -> Result<&'static CompiledPolicy, JsError> {
     static POLICY: OnceLock<Result<CompiledPolicy, String>> = OnceLock::new();
     POLICY
-        .get_or_init(|| CompiledPolicy::load(COMPILED_POLICY).map_err(|e| e.to_string()))
+        .get_or_init(|| CompiledPolicy::embedded().map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|e| JsError::new(e))
 }
@@ -59,6 +57,5 @@ pub fn decide(
 /// the `policy` member of every decision.
 #[wasm_bindgen(js_name = policyJson)]
 pub fn policy_json() -> Result<String, JsError> {
-    // serde_json is the core's own serializer, already in the module.
-    serde_json::to_string(&policy()?.policy_ref()).map_err(|e| JsError::new(&e.to_string()))
+    Ok(policy()?.policy_ref().to_json())
 }

@@ -49,20 +49,20 @@ pub fn probe() -> &'static FilterModule {
     })
 }
 
-/// The real cipgate Envoy filter. The test command builds it first
-/// (`cargo build --release --target wasm32-wasip1 -p cipgate-envoy`); a missing module is a
-/// failure, never a skip. `CIPGATE_ENVOY_WASM` points elsewhere (e.g. a release artifact).
+/// The real cipgate Envoy module of the default policy. The test command builds it first
+/// (`cipgate build policies/us-iaas-cip.yaml -o dist`); a missing module is a failure, never
+/// a skip. `CIPGATE_ENVOY_WASM` points elsewhere (e.g. a release artifact).
 pub fn cipgate() -> &'static FilterModule {
     static CIPGATE: OnceLock<FilterModule> = OnceLock::new();
     CIPGATE.get_or_init(|| {
         let wasm = std::env::var_os("CIPGATE_ENVOY_WASM").map_or_else(
-            || workspace_target().join("wasm32-wasip1/release/cipgate_envoy.wasm"),
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/us-iaas-cip.wasm"),
             PathBuf::from,
         );
         assert!(
             wasm.is_file(),
             "the cipgate Envoy module is missing at {}: build it first with \
-             `cargo build --release --target wasm32-wasip1 -p cipgate-envoy` \
+             `cipgate build policies/us-iaas-cip.yaml -o dist` \
              (or set CIPGATE_ENVOY_WASM)",
             wasm.display()
         );

@@ -4,6 +4,7 @@
 use super::diagnostics::{closest, Diagnostic, Position};
 use super::yaml::{Key, Node, NodeKind};
 use crate::decision::{Code, Outcome};
+use crate::image::{named_facts_only, reads_elements, reads_facts_only};
 use crate::ir::{
     BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListEntry, ListKind, Meta,
     NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject, COMPILED_FORMAT,
@@ -42,7 +43,7 @@ const FIELD_KEYS: &[&str] = &[
     "citation",
     "rule",
 ];
-const LIST_KEYS: &[&str] = &["type", "description", "entries"];
+const LIST_KEYS: &[&str] = &["type", "description", "private", "entries"];
 const ENTRY_KEYS: &[&str] = &["reason", "citation"];
 const RULE_KEYS: &[&str] = &[
     "id", "outcome", "code", "for_each", "require", "field", "when", "message", "citation",
@@ -377,6 +378,7 @@ impl Lowering {
                 title: title?,
                 description,
                 source: source?,
+                projection_of: None,
             },
             input: input?,
             fields: std::mem::take(&mut self.fields),
@@ -733,8 +735,7 @@ impl Lowering {
             );
             return None;
         }
-        if let Err(e) = regex::Regex::new(&text) {
-            let detail = e.to_string();
+        if let Err(detail) = super::dfa_build::build_dfa(&text) {
             let help = if detail.contains("Unicode") {
                 UNICODE_HELP
             } else {
@@ -831,6 +832,11 @@ impl Lowering {
                     continue;
                 }
             };
+            // Private lists stay at the gateway: the browser module never carries them.
+            let private = match get("private") {
+                Some(n) => self.boolean(n, "`private`").unwrap_or(true),
+                None => false,
+            };
             let mut list_entries = Vec::new();
             match get("entries") {
                 Some(n) => {
@@ -846,6 +852,7 @@ impl Lowering {
             self.lists.push(NamedList {
                 name: key.text.clone(),
                 kind,
+                private,
                 entries: list_entries,
             });
         }
@@ -1061,7 +1068,7 @@ impl Lowering {
                 && for_each.is_none()
                 && when
                     .as_ref()
-                    .is_some_and(|w| reads_facts_only(w, &self.named));
+                    .is_some_and(|w| reads_facts_only(w, &named_facts_only(&self.named)));
             if field.is_none()
                 && !facts_only
                 && (get("require").is_some() || get("when").is_some())
@@ -1197,8 +1204,11 @@ impl Lowering {
                         );
                         return None;
                     };
-                    let mut inner_scope = scope.clone();
-                    inner_scope.items_of.push(list);
+                    // The evaluator reads each element of `list` in place of any outer
+                    // element, so only this list's fields are in scope inside.
+                    let inner_scope = Scope {
+                        items_of: vec![list],
+                    };
                     let cond = Box::new(self.cond(inner, &inner_scope)?);
                     Some(if key.text == "any_item" {
                         Cond::AnyItem { list, cond }
@@ -1591,41 +1601,6 @@ fn single_field(cond: &Cond, named: &[NamedCond]) -> Option<usize> {
             ..
         } => Some(*f),
         _ => None,
-    }
-}
-
-fn reads_facts_only(cond: &Cond, named: &[NamedCond]) -> bool {
-    match cond {
-        Cond::All(cs) | Cond::Any(cs) => cs.iter().all(|c| reads_facts_only(c, named)),
-        Cond::Not(c) => reads_facts_only(c, named),
-        Cond::Named(i) => named
-            .get(*i)
-            .is_some_and(|n| reads_facts_only(&n.cond, named)),
-        Cond::AnyItem { .. } | Cond::EveryItem { .. } => false,
-        Cond::Test { subject, predicate } => {
-            matches!(subject, Subject::Fact(_))
-                && !matches!(predicate, Predicate::SameAs(_) | Predicate::DiffersFrom(_))
-        }
-    }
-}
-
-fn reads_elements(cond: &Cond, fields: &[Field], named: &[NamedCond]) -> bool {
-    match cond {
-        Cond::All(cs) | Cond::Any(cs) => cs.iter().any(|c| reads_elements(c, fields, named)),
-        Cond::Not(c) => reads_elements(c, fields, named),
-        Cond::Named(i) => named.get(*i).is_none_or(|n| n.reads_elements),
-        // These bring their own elements into scope.
-        Cond::AnyItem { .. } | Cond::EveryItem { .. } => false,
-        Cond::Test { subject, predicate } => {
-            let element_field = |s: &Subject| match s {
-                Subject::Field(f) | Subject::CallingCountry(f) | Subject::SubdivisionCountry(f) => {
-                    fields.get(*f).is_none_or(|x| x.list.is_some())
-                }
-                Subject::Fact(_) => false,
-            };
-            element_field(subject)
-                || matches!(predicate, Predicate::SameAs(o) | Predicate::DiffersFrom(o) if element_field(o))
-        }
     }
 }
 

@@ -112,6 +112,16 @@ pub fn postal_code(country: &str) -> PostalCode {
     find(POSTAL_CODES, country).map_or(PostalCode::Unknown, |(_, postal)| postal)
 }
 
+/// Every country with a postal code pattern, with the pattern, sorted by country.
+pub fn postal_code_patterns() -> impl Iterator<Item = (&'static str, &'static str)> {
+    POSTAL_CODES
+        .iter()
+        .filter_map(|(country, postal)| match postal {
+            PostalCode::Pattern(pattern) => Some((*country, *pattern)),
+            _ => None,
+        })
+}
+
 /// The row of `key` in a table sorted by its first column.
 fn find<T: Copy>(table: &[(&'static str, T)], key: &str) -> Option<(&'static str, T)> {
     let index = table.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
