@@ -507,6 +507,27 @@ def envoy_startup(paths, workdir, repeats: int) -> dict:
     return times
 
 
+def build_time(cipgate: Path, repeats: int) -> dict:
+    """Seconds of `cipgate build` of the default policy as a user without a toolchain runs it:
+    a copy of the binary, an empty working directory, PATH=/usr/bin:/bin."""
+    root = Path(tempfile.mkdtemp(prefix="cipgate-bench-build-"))
+    try:
+        installed = root / "cipgate"
+        shutil.copy2(cipgate, installed)
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(root)}
+        runs = []
+        for i in range(repeats):
+            work = root / f"run{i}"
+            work.mkdir()
+            t0 = time.perf_counter()
+            subprocess.run([str(installed), "build", str(REPO / "policies/us-iaas-cip.yaml"), "-o", "dist"],
+                           cwd=work, env=env, check=True, capture_output=True)
+            runs.append(time.perf_counter() - t0)
+        return {"seconds": runs, "cargo_on_path": shutil.which("cargo", path=env["PATH"]) is not None}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 BROWSER_TIMING = """
 const done = arguments[arguments.length - 1];
 (async () => {
@@ -756,6 +777,7 @@ def main() -> int:
     ap.add_argument("--module-unoptimized", type=Path, help="cargo's Envoy module before wasm-opt (for names)")
     ap.add_argument("--upstream", required=True, type=Path)
     ap.add_argument("--evaluator", required=True, type=Path)
+    ap.add_argument("--cipgate", type=Path, help="the cipgate binary, for the build time")
     ap.add_argument("--shipped-native", type=Path, help="output of the cipgate-policy decide bench")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--rounds", type=int, default=3)
@@ -763,7 +785,7 @@ def main() -> int:
     ap.add_argument("--long", action="store_true")
     ap.add_argument("--no-perf", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
-    ap.add_argument("--only", default="", help="comma-separated parts (size,evaluator,startup,gateway)")
+    ap.add_argument("--only", default="", help="comma-separated parts (size,evaluator,build,startup,gateway)")
     ap.add_argument("--command", default="scripts/bench")
     ap.add_argument("--report", type=Path, default=REPO / "BENCHMARKS.md")
     ap.add_argument("--chart", type=Path, default=REPO / "docs" / "bench-gateway.svg")
@@ -797,6 +819,9 @@ def main() -> int:
             results["evaluator"] = json.loads(out.read_text())
             if args.shipped_native and args.shipped_native.exists():
                 results["shipped_native"] = parse_decide_bench(args.shipped_native.read_text())
+        if args.cipgate and (not only or "build" in only):
+            say("cipgate build with no toolchain on PATH")
+            results["build"] = build_time(args.cipgate.resolve(), 10)
         if not only or "startup" in only:
             say("start-up: Envoy with and without the filter")
             results["envoy_startup"] = envoy_startup(paths, workdir, 5)
