@@ -150,12 +150,24 @@ fn cargo_build(
         "RUSTC_WORKSPACE_WRAPPER",
         "RUSTC_WRAPPER",
         "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
         "CARGO_BUILD_TARGET",
         "CARGO_TARGET_DIR",
     ] {
         command.env_remove(var);
     }
+    // Source paths end up in panic locations: map the checkout and cargo's home to fixed
+    // names, so the runtimes are the same bytes whoever builds this version, wherever.
+    let workspace = workspace
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", workspace.display()))?;
+    let mut flags = format!("--remap-path-prefix={}=/cipgate", workspace.display());
+    if let Some(home) = cargo_home() {
+        flags.push_str(&format!(
+            "\x1f--remap-path-prefix={}=/cargo",
+            home.display()
+        ));
+    }
+    command.env("CARGO_ENCODED_RUSTFLAGS", flags);
     let status = command
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -170,6 +182,13 @@ fn cargo_build(
         .join(target)
         .join("release")
         .join(format!("{artifact}.wasm")))
+}
+
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .and_then(|p| p.canonicalize().ok())
 }
 
 fn wasm_opt(module: &Path, out: &Path) -> Result<(), String> {
