@@ -52,11 +52,7 @@ pub fn package(compiled: &Compiled) -> Result<WebPackage, String> {
         ],
         "sideEffects": false,
         "license": env!("CARGO_PKG_LICENSE"),
-        "cipgate": {"policy": serde_json::json!({
-            "id": policy.id(),
-            "version": policy.version(),
-            "sha256": policy.sha256(),
-        })},
+        "cipgate": {"policy": policy.policy_ref()},
     });
     let package = serde_json::to_string_pretty(&package)
         .map_err(|e| format!("error: cannot write package.json: {e}"))?;

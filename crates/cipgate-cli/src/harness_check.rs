@@ -36,7 +36,7 @@ impl DeployedModule {
             .map_err(|e| format!("error: cannot read {}: {e}", module.display()))?;
         crate::runtimes::module_policy(&bytes)
             .map_err(|e| format!("{e} (in {})", module.display()))?;
-        FilterModule::from_file(module)
+        FilterModule::from_bytes(&bytes)
             .map(|filter| DeployedModule { filter })
             .map_err(|e| format!("error: {}: {e}", module.display()))
     }

@@ -1,18 +1,14 @@
-//! The compiled form of a policy: what the compiler writes and every runtime loads.
+//! The IR of a policy: what the compiler lowers a policy to, what a policy image holds
+//! (`image/`), and what the evaluator reads.
 //!
 //! Every field, list, pattern and named condition is referred to by index, so the evaluator
-//! never looks anything up by name. The serialised form (JSON, in declaration
-//! order) is canonical: its sha256 identifies the policy in every decision.
+//! never looks anything up by name.
 
 use crate::decision::{Code, Outcome};
 use serde::{Deserialize, Serialize};
 
-/// Version of the compiled form; runtimes refuse forms they do not know.
-pub const COMPILED_FORMAT: u32 = 1;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyIr {
-    pub format: u32,
     pub meta: Meta,
     pub input: Input,
     pub fields: Vec<Field>,

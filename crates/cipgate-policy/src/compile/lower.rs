@@ -7,7 +7,7 @@ use crate::decision::{Code, Outcome};
 use crate::image::{named_facts_only, reads_elements, reads_facts_only};
 use crate::ir::{
     BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListEntry, ListKind, Meta,
-    NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject, COMPILED_FORMAT,
+    NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
 };
 use crate::{formats, tables};
 use std::collections::HashMap;
@@ -371,7 +371,6 @@ impl Lowering {
             }
         };
         Some(PolicyIr {
-            format: COMPILED_FORMAT,
             meta: Meta {
                 id: id?,
                 version: version?,

@@ -8,7 +8,6 @@ use crate::dfa::Dfa;
 use crate::ir::{
     BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListEntry, ListKind, Meta,
     NamedCond, NamedList, Network, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
-    COMPILED_FORMAT,
 };
 use sha2::{Digest, Sha256};
 
@@ -132,7 +131,6 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
         });
     }
     let ir = PolicyIr {
-        format: COMPILED_FORMAT,
         meta,
         input,
         fields,

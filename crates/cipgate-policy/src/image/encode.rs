@@ -41,7 +41,7 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
         }
         None => w.bool(false),
     }
-    let meta = w.finish(Section::Meta);
+    let meta = w.finish();
     w.list(&ir.input.content_types, |w, f| {
         w.u8(match f {
             BodyFormat::Json => 0,
@@ -50,9 +50,9 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
     });
     w.var(ir.input.max_body_bytes);
     w.var(ir.input.max_depth);
-    let input = w.finish(Section::Input);
+    let input = w.finish();
     w.list(&ir.fields, field);
-    let fields = w.finish(Section::Fields);
+    let fields = w.finish();
     w.list(&ir.lists, |w, list| {
         w.string(&list.name);
         w.u8(match list.kind {
@@ -67,7 +67,7 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
             w.string(&e.citation);
         });
     });
-    let lists = w.finish(Section::Lists);
+    let lists = w.finish();
     let tables = ir
         .patterns
         .iter()
@@ -80,16 +80,16 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
             w.bytes(t);
         },
     );
-    let patterns = w.finish(Section::Patterns);
+    let patterns = w.finish();
     let mut deep = false;
     w.list(&ir.conditions, |w, c| {
         w.string(&c.name);
         w.bool(c.reads_elements);
         deep |= !cond(w, &c.cond, 0);
     });
-    let conditions = w.finish(Section::Conditions);
+    let conditions = w.finish();
     w.list(&ir.rules, |w, r| deep |= !rule(w, r));
-    let rules = w.finish(Section::Rules);
+    let rules = w.finish();
     if deep {
         return Err(format!(
             "conditions are nested more than {MAX_CONDITION_DEPTH} deep; name some of them"
@@ -99,7 +99,7 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
         w.out.extend_from_slice(country);
         w.bytes(table);
     });
-    let postal = w.finish(Section::PostalCodes);
+    let postal = w.finish();
 
     let mut body = Vec::new();
     let mut strings = Writer::default();
@@ -163,7 +163,8 @@ struct Writer {
 }
 
 impl Writer {
-    fn finish(&mut self, _section: Section) -> Vec<u8> {
+    /// The section written so far; the next one starts empty.
+    fn finish(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)
     }
 
