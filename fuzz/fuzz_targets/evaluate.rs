@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     let known = policy.rule_ids();
     let rejected = decision.violations.iter().any(|v| v.code == Code::Rejected);
     for violation in &decision.violations {
-        assert!(known.contains(&violation.rule.as_str()), "{violation:?}");
+        assert!(known.contains(&violation.rule.as_ref()), "{violation:?}");
         // A body that cannot be judged is never also judged field by field.
         assert!(!(rejected && violation.field.is_some()), "{decision:?}");
     }

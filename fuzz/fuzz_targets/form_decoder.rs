@@ -15,7 +15,7 @@ const LIMITS: Limits = Limits {
 };
 
 /// Leaves of the tree (strings and nulls), counted.
-fn leaves(value: &Value) -> usize {
+fn leaves(value: &Value<'_>) -> usize {
     match value {
         Value::Object(members) => members.iter().map(|(_, v)| leaves(v)).sum(),
         Value::Array(items) => items.iter().map(leaves).sum(),

@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         let strongest = decision.violations.iter().map(|v| v.outcome).max();
         assert_eq!(decision.outcome, strongest.unwrap_or(Outcome::Allow));
         for violation in &decision.violations {
-            assert!(known.contains(&violation.rule.as_str()), "{violation:?}");
+            assert!(known.contains(&violation.rule.as_ref()), "{violation:?}");
         }
         if !resealed {
             assert_eq!(decision, original.evaluate(&request));

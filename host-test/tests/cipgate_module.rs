@@ -36,7 +36,7 @@ fn native_policy() -> &'static CompiledPolicy {
     })
 }
 
-fn native(body: &str) -> Decision {
+fn native(body: &str) -> Decision<'static> {
     let facts = GatewayFacts {
         client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         geo_country: None,

@@ -330,7 +330,7 @@ fn body_of(case: &Case) -> (Vec<u8>, &'static str) {
     (body, content_type)
 }
 
-fn expected(body: &[u8], content_type: &str, geo: Option<&str>) -> Decision {
+fn expected(body: &[u8], content_type: &str, geo: Option<&str>) -> Decision<'static> {
     let facts = GatewayFacts {
         client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         geo_country: geo.map(str::to_owned),

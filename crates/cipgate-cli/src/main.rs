@@ -203,7 +203,8 @@ fn check_command(
             (json, outcome)
         }
         (None, Some(policy)) => {
-            let decision = load_policy(policy)?.policy.evaluate(&SignupRequest {
+            let loaded = load_policy(policy)?;
+            let decision = loaded.policy.evaluate(&SignupRequest {
                 body: &body,
                 content_type: Some(&content_type),
                 facts,

@@ -4,6 +4,7 @@
 use cipgate_policy::document::{self, Limits};
 use cipgate_policy::ir::BodyFormat;
 use cipgate_policy::value::Value;
+use std::borrow::Cow;
 
 /// Enforce decisions, or only decide, log and tag (for shadow roll-outs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ impl RawConfig {
             .map_err(|r| format!("configuration is not valid: {}", r.message()))?;
         let mut raw = RawConfig::default();
         for (key, value) in members(&root, "the configuration")? {
-            match key.as_str() {
+            match key.as_ref() {
                 "mode" => {
                     raw.mode = Some(match string(value, key)? {
                         "enforce" => Mode::Enforce,
@@ -106,7 +107,7 @@ impl RawConfig {
                     let mut source = None;
                     let mut trusted_hops = None;
                     for (k, v) in members(value, "client_ip")? {
-                        match k.as_str() {
+                        match k.as_ref() {
                             "source" => {
                                 source = Some(match string(v, k)? {
                                     "downstream" => RawIpSource::Downstream,
@@ -149,7 +150,10 @@ impl RawConfig {
     }
 }
 
-fn members<'v>(value: &'v Value, what: &str) -> Result<&'v [(String, Value)], String> {
+fn members<'v, 'b>(
+    value: &'v Value<'b>,
+    what: &str,
+) -> Result<&'v [(Cow<'b, str>, Value<'b>)], String> {
     match value {
         Value::Object(members) => Ok(members),
         _ => Err(format!(
@@ -158,7 +162,7 @@ fn members<'v>(value: &'v Value, what: &str) -> Result<&'v [(String, Value)], St
     }
 }
 
-fn string<'v>(value: &'v Value, key: &str) -> Result<&'v str, String> {
+fn string<'v>(value: &'v Value<'_>, key: &str) -> Result<&'v str, String> {
     match value {
         Value::String(s) => Ok(s),
         other => Err(format!(
@@ -168,7 +172,7 @@ fn string<'v>(value: &'v Value, key: &str) -> Result<&'v str, String> {
     }
 }
 
-fn count(value: &Value, key: &str) -> Result<u64, String> {
+fn count(value: &Value<'_>, key: &str) -> Result<u64, String> {
     match value {
         Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_992.0 => {
             // Whole, non-negative and exactly representable: the cast is exact.

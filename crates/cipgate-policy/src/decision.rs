@@ -2,6 +2,7 @@
 
 use crate::json_text::{write_key, write_str, write_u64};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// What happens to the signup. Declared from weakest to strongest so that `max` combines
 /// outcomes in the documented order: deny > reject > incomplete > review > allow.
@@ -155,21 +156,22 @@ impl RejectReason {
 pub const REJECT_CITATION: &str =
     "cipgate: ambiguous or unreadable input is rejected, never skipped (docs/security.md)";
 
-/// One failed rule, as shown to a person and recorded for audit.
+/// One failed rule, as shown to a person and recorded for audit. Its texts borrow from the
+/// policy that decided (`'p`), so deciding copies none of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Violation {
-    pub rule: String,
+pub struct Violation<'p> {
+    pub rule: Cow<'p, str>,
     /// The field the rule is about, as a dotted path with list indices
     /// (`beneficial_owners.1.address.country`); absent for rules about gateway facts.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<Cow<'p, str>>,
     pub code: Code,
     pub outcome: Outcome,
-    pub message: String,
-    pub citation: String,
+    pub message: Cow<'p, str>,
+    pub citation: Cow<'p, str>,
 }
 
-impl Violation {
+impl Violation<'_> {
     fn write_json(&self, out: &mut String) {
         out.push('{');
         write_key(out, "rule");
@@ -195,13 +197,13 @@ impl Violation {
 
 /// Which compiled policy made a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PolicyRef {
-    pub id: String,
-    pub version: String,
-    pub sha256: String,
+pub struct PolicyRef<'p> {
+    pub id: Cow<'p, str>,
+    pub version: Cow<'p, str>,
+    pub sha256: Cow<'p, str>,
 }
 
-impl PolicyRef {
+impl PolicyRef<'_> {
     /// `{"id":…,"version":…,"sha256":…}`, the `policy` member of every decision.
     pub fn write_json(&self, out: &mut String) {
         out.push('{');
@@ -231,16 +233,16 @@ impl PolicyRef {
 
 /// The result of evaluating one signup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Decision {
+pub struct Decision<'p> {
     pub outcome: Outcome,
     pub status: u16,
-    pub violations: Vec<Violation>,
-    pub policy: PolicyRef,
+    pub violations: Vec<Violation<'p>>,
+    pub policy: PolicyRef<'p>,
 }
 
-impl Decision {
+impl<'p> Decision<'p> {
     /// Builds a decision from its violations; outcome and status follow from them.
-    pub fn from_violations(violations: Vec<Violation>, policy: PolicyRef) -> Decision {
+    pub fn from_violations(violations: Vec<Violation<'p>>, policy: PolicyRef<'p>) -> Decision<'p> {
         let outcome = violations
             .iter()
             .map(|v| v.outcome)
@@ -293,7 +295,7 @@ impl Decision {
     pub fn rule_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
         for v in &self.violations {
-            if !ids.contains(&v.rule.as_str()) {
+            if !ids.contains(&v.rule.as_ref()) {
                 ids.push(&v.rule);
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::decision::{Code, Decision, Outcome, RejectReason, Violation, REJECT_CITATION};
 use crate::document::{self, Limits};
-use crate::formats::{self, network_contains};
+use crate::formats::{self, network_contains, E164};
 use crate::ir::{
     BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, ListEntry, ListKind, Predicate,
     Rule, Scalar, Subject,
@@ -17,11 +17,11 @@ use std::net::IpAddr;
 
 /// Decides a signup; also returns the values of the top-level fields `read` as the policy
 /// read them (valid values only, phone numbers in E.164 form), `None` for the others.
-pub fn evaluate(
-    policy: &CompiledPolicy,
+pub fn evaluate<'p>(
+    policy: &'p CompiledPolicy,
     request: &SignupRequest<'_>,
     read: &[usize],
-) -> (Decision, Vec<Option<String>>) {
+) -> (Decision<'p>, Vec<Option<String>>) {
     let unread = || vec![None; read.len()];
     let input = &policy.ir.input;
     let format = match document::body_format(request.content_type, &input.content_types) {
@@ -46,7 +46,7 @@ pub fn evaluate(
     let values = read
         .iter()
         .map(|&f| match signup.slot(f, None) {
-            Slot::Valid(Val::Text(text)) => Some(text.to_string()),
+            Slot::Valid(value) => value.text().map(str::to_string),
             _ => None,
         })
         .collect();
@@ -56,14 +56,18 @@ pub fn evaluate(
     )
 }
 
-pub fn reject(policy: &CompiledPolicy, reason: RejectReason, facts: &GatewayFacts) -> Decision {
+pub fn reject<'p>(
+    policy: &'p CompiledPolicy,
+    reason: RejectReason,
+    facts: &GatewayFacts,
+) -> Decision<'p> {
     let mut violations = vec![Violation {
-        rule: reason.rule_id().to_string(),
+        rule: Cow::Borrowed(reason.rule_id()),
         field: None,
         code: Code::Rejected,
         outcome: Outcome::Reject,
-        message: reason.message().to_string(),
-        citation: REJECT_CITATION.to_string(),
+        message: Cow::Borrowed(reason.message()),
+        citation: Cow::Borrowed(REJECT_CITATION),
     }];
     let empty = Signup::empty(policy);
     let ctx = Ctx::new(policy, &empty, facts);
@@ -74,17 +78,19 @@ pub fn reject(policy: &CompiledPolicy, reason: RejectReason, facts: &GatewayFact
 }
 
 /// A field's value in one signup, typed and checked against its declaration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Slot<'d> {
     Absent,
     Invalid,
     Valid(Val<'d>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Val<'d> {
-    /// Text as compared by rules; phone numbers in E.164 form.
-    Text(Cow<'d, str>),
+    Text(&'d str),
+    /// A phone number in E.164 form, compared as text, with the countries its calling code
+    /// (and national prefix) belongs to, looked up once.
+    Phone(E164, &'static [&'static str]),
     Bool(bool),
     Number(f64),
     /// A non-empty list with this many elements.
@@ -93,17 +99,29 @@ enum Val<'d> {
     Ip(IpAddr),
 }
 
+impl Val<'_> {
+    /// The value as rules compare text: phone numbers in E.164 form.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Val::Text(t) => Some(t),
+            Val::Phone(e164, _) => Some(e164.as_str()),
+            _ => None,
+        }
+    }
+}
+
 /// The declared fields of one signup, read once. List elements get a row of their own.
-struct Signup<'d> {
+/// `'p` is the policy's lifetime, `'d` the document's.
+struct Signup<'p, 'd> {
     /// Indexed by field; entries of list-element fields stay `Absent`.
     top: Vec<Slot<'d>>,
     /// Indexed by field: for list fields, one row of slots per element.
     elements: Vec<Vec<Vec<Slot<'d>>>>,
-    fields: &'d [Field],
+    fields: &'p [Field],
 }
 
-impl<'d> Signup<'d> {
-    fn empty(policy: &'d CompiledPolicy) -> Signup<'d> {
+impl<'p, 'd> Signup<'p, 'd> {
+    fn empty(policy: &'p CompiledPolicy) -> Signup<'p, 'd> {
         let n = policy.ir.fields.len();
         Signup {
             top: vec![Slot::Absent; n],
@@ -112,7 +130,11 @@ impl<'d> Signup<'d> {
         }
     }
 
-    fn read(policy: &'d CompiledPolicy, document: &'d Value, format: BodyFormat) -> Signup<'d> {
+    fn read(
+        policy: &'p CompiledPolicy,
+        document: &'d Value<'_>,
+        format: BodyFormat,
+    ) -> Signup<'p, 'd> {
         let mut signup = Signup::empty(policy);
         let fields = &policy.ir.fields;
         let mut lists = Vec::new();
@@ -159,32 +181,32 @@ impl<'d> Signup<'d> {
     }
 
     /// The name of a field as violations report it, with the element index for list fields.
-    fn instance_name(&self, field: usize, element: Option<(usize, usize)>) -> Option<String> {
+    fn instance_name(&self, field: usize, element: Option<(usize, usize)>) -> Option<Cow<'p, str>> {
         let f = self.fields.get(field)?;
         match (f.list, element) {
             (Some(l), Some((el, index))) if l == el => {
                 let list = self.fields.get(l)?;
                 let relative = f.name.get(list.name.len() + 1..)?;
-                Some(format!("{}.{index}.{relative}", list.name))
+                Some(Cow::Owned(format!("{}.{index}.{relative}", list.name)))
             }
-            _ => Some(f.name.clone()),
+            _ => Some(Cow::Borrowed(&f.name)),
         }
     }
 
-    fn invalid_fields(&self, out: &mut Vec<Violation>) {
-        let mut report = |field: &Field, name: Option<String>| {
+    fn invalid_fields(&self, out: &mut Vec<Violation<'p>>) {
+        let mut report = |field: &'p Field, name: Option<Cow<'p, str>>| {
             out.push(Violation {
-                rule: field.invalid.rule.clone(),
+                rule: Cow::Borrowed(&field.invalid.rule),
                 field: name,
                 code: Code::Invalid,
                 outcome: Outcome::Incomplete,
-                message: field.invalid.message.clone(),
-                citation: field.invalid.citation.clone(),
+                message: Cow::Borrowed(&field.invalid.message),
+                citation: Cow::Borrowed(&field.invalid.citation),
             });
         };
         for (i, field) in self.fields.iter().enumerate() {
             if field.list.is_none() && self.top.get(i) == Some(&Slot::Invalid) {
-                report(field, Some(field.name.clone()));
+                report(field, Some(Cow::Borrowed(&field.name)));
             }
             if let Some(rows) = self.elements.get(i) {
                 for (index, row) in rows.iter().enumerate() {
@@ -210,9 +232,9 @@ fn set<T>(v: &mut [T], i: usize, value: T) {
 /// Reads the fields of one list element; postal codes are checked against the country of the
 /// same element or of the top level, whichever the declaration names.
 fn read_element<'d>(
-    policy: &'d CompiledPolicy,
+    policy: &CompiledPolicy,
     list: usize,
-    element: &'d Value,
+    element: &'d Value<'_>,
     format: BodyFormat,
     top: &[Slot<'d>],
 ) -> Vec<Slot<'d>> {
@@ -251,20 +273,20 @@ fn postal_country(
         top.get(country)
     };
     match slot {
-        Some(Slot::Valid(Val::Text(c))) => Some(c.to_string()),
+        Some(Slot::Valid(value)) => value.text().map(str::to_string),
         _ => None,
     }
 }
 
 /// Reads one field from `root` (the document, or a list element). Returns the slot and, for
 /// list fields, the elements.
-fn read_field<'d>(
-    policy: &'d CompiledPolicy,
-    field: &'d Field,
-    root: &'d Value,
+fn read_field<'d, 'b>(
+    policy: &CompiledPolicy,
+    field: &Field,
+    root: &'d Value<'b>,
     format: BodyFormat,
     postal_country: Option<&str>,
-) -> (Slot<'d>, Option<&'d [Value]>) {
+) -> (Slot<'d>, Option<&'d [Value<'b>]>) {
     let path = match format {
         BodyFormat::Json => &field.json,
         BodyFormat::Form => &field.form,
@@ -296,13 +318,13 @@ fn read_field<'d>(
         }
         (FieldType::Enum(values), Value::String(s)) => {
             if values.iter().any(|v| v == s) {
-                Slot::Valid(Val::Text(Cow::Borrowed(s)))
+                Slot::Valid(Val::Text(s))
             } else {
                 Slot::Invalid
             }
         }
         (FieldType::Boolean, Value::Bool(b)) => Slot::Valid(Val::Bool(*b)),
-        (FieldType::Boolean, Value::String(s)) if from_form => match s.as_str() {
+        (FieldType::Boolean, Value::String(s)) if from_form => match s.as_ref() {
             "true" => Slot::Valid(Val::Bool(true)),
             "false" => Slot::Valid(Val::Bool(false)),
             _ => Slot::Invalid,
@@ -358,7 +380,7 @@ fn check_format<'d>(
 ) -> Slot<'d> {
     let valid = |ok: bool| {
         if ok {
-            Slot::Valid(Val::Text(Cow::Borrowed(s)))
+            Slot::Valid(Val::Text(s))
         } else {
             Slot::Invalid
         }
@@ -366,8 +388,8 @@ fn check_format<'d>(
     match format {
         None => valid(true),
         Some(Format::Email) => valid(formats::is_email(s)),
-        Some(Format::Phone) => match formats::normalize_phone(s) {
-            Some(e164) => Slot::Valid(Val::Text(Cow::Owned(e164))),
+        Some(Format::Phone) => match formats::phone_number(s) {
+            Some((e164, countries)) => Slot::Valid(Val::Phone(e164, countries)),
             None => Slot::Invalid,
         },
         Some(Format::Country) => valid(tables::is_country(s)),
@@ -387,16 +409,20 @@ enum Memo {
     Decided(bool, Evidence),
 }
 
-struct Ctx<'a, 'd> {
-    policy: &'a CompiledPolicy,
-    signup: &'a Signup<'d>,
+struct Ctx<'p, 'a, 'd> {
+    policy: &'p CompiledPolicy,
+    signup: &'a Signup<'p, 'd>,
     facts: &'a GatewayFacts,
     /// Named conditions that do not depend on a list element, decided once per signup.
     named: Vec<Cell<Memo>>,
 }
 
-impl<'a, 'd> Ctx<'a, 'd> {
-    fn new(policy: &'a CompiledPolicy, signup: &'a Signup<'d>, facts: &'a GatewayFacts) -> Self {
+impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
+    fn new(
+        policy: &'p CompiledPolicy,
+        signup: &'a Signup<'p, 'd>,
+        facts: &'a GatewayFacts,
+    ) -> Self {
         Ctx {
             policy,
             signup,
@@ -405,7 +431,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
         }
     }
 
-    fn rule(&self, rule: &Rule, out: &mut Vec<Violation>) {
+    fn rule(&self, rule: &'p Rule, out: &mut Vec<Violation<'p>>) {
         match rule.for_each {
             Some(list) => {
                 for index in 0..self.signup.element_count(list) {
@@ -416,7 +442,12 @@ impl<'a, 'd> Ctx<'a, 'd> {
         }
     }
 
-    fn rule_at(&self, rule: &Rule, element: Option<(usize, usize)>, out: &mut Vec<Violation>) {
+    fn rule_at(
+        &self,
+        rule: &'p Rule,
+        element: Option<(usize, usize)>,
+        out: &mut Vec<Violation<'p>>,
+    ) {
         let mut evidence = None;
         if let Some(cond) = &rule.when {
             if !self.cond(cond, element, true, &mut evidence) {
@@ -433,14 +464,14 @@ impl<'a, 'd> Ctx<'a, 'd> {
             .and_then(|(l, e)| self.policy.ir.lists.get(l)?.entries.get(e))
             .map_or(&rule.citation, |entry| &entry.citation);
         out.push(Violation {
-            rule: rule.id.clone(),
+            rule: Cow::Borrowed(&rule.id),
             field: rule
                 .field
                 .and_then(|f| self.signup.instance_name(f, element)),
             code: rule.code,
             outcome: rule.outcome,
-            message: rule.message.clone(),
-            citation: citation.clone(),
+            message: Cow::Borrowed(&rule.message),
+            citation: Cow::Borrowed(citation),
         });
     }
 
@@ -505,44 +536,33 @@ impl<'a, 'd> Ctx<'a, 'd> {
         (value, found)
     }
 
-    fn subject<'s>(
-        &'s self,
-        subject: &Subject,
-        element: Option<(usize, usize)>,
-    ) -> Cow<'s, Slot<'s>> {
+    fn subject<'s>(&'s self, subject: &Subject, element: Option<(usize, usize)>) -> Slot<'s> {
         match subject {
-            Subject::Field(f) => Cow::Borrowed(self.signup.slot(*f, element)),
-            Subject::CallingCountry(f) => Cow::Owned(match self.signup.slot(*f, element) {
-                Slot::Valid(Val::Text(e164)) => e164
-                    .get(1..)
-                    .and_then(tables::calling_countries)
-                    .map_or(Slot::Invalid, |(_, countries)| {
-                        Slot::Valid(Val::Countries(countries))
-                    }),
+            Subject::Field(f) => *self.signup.slot(*f, element),
+            Subject::CallingCountry(f) => match self.signup.slot(*f, element) {
+                Slot::Valid(Val::Phone(_, countries)) => Slot::Valid(Val::Countries(countries)),
                 other => absent_or_invalid(other),
-            }),
-            Subject::SubdivisionCountry(f) => Cow::Owned(match self.signup.slot(*f, element) {
+            },
+            Subject::SubdivisionCountry(f) => match self.signup.slot(*f, element) {
                 Slot::Valid(Val::Text(code)) => match code.split_once('-') {
-                    Some((country, _)) => Slot::Valid(Val::Text(Cow::Owned(country.to_string()))),
+                    Some((country, _)) => Slot::Valid(Val::Text(country)),
                     None => Slot::Invalid,
                 },
                 other => absent_or_invalid(other),
-            }),
-            Subject::Fact(Fact::ClientIp) => Cow::Owned(
-                self.facts
-                    .client_ip
-                    .map_or(Slot::Absent, |ip| Slot::Valid(Val::Ip(ip))),
-            ),
-            Subject::Fact(Fact::GeoCountry) => Cow::Owned(match &self.facts.geo_country {
+            },
+            Subject::Fact(Fact::ClientIp) => self
+                .facts
+                .client_ip
+                .map_or(Slot::Absent, |ip| Slot::Valid(Val::Ip(ip))),
+            Subject::Fact(Fact::GeoCountry) => match &self.facts.geo_country {
                 None => Slot::Absent,
-                Some(c) if tables::is_country(c) => Slot::Valid(Val::Text(Cow::Owned(c.clone()))),
+                Some(c) if tables::is_country(c) => Slot::Valid(Val::Text(c)),
                 Some(_) => Slot::Invalid,
-            }),
-            Subject::Fact(Fact::Time) => Cow::Owned(
-                self.facts
-                    .time
-                    .map_or(Slot::Absent, |t| Slot::Valid(Val::Number(t as f64))),
-            ),
+            },
+            Subject::Fact(Fact::Time) => self
+                .facts
+                .time
+                .map_or(Slot::Absent, |t| Slot::Valid(Val::Number(t as f64))),
         }
     }
 
@@ -574,10 +594,7 @@ impl<'a, 'd> Ctx<'a, 'd> {
                 }
                 found.is_some()
             }
-            Predicate::Matches(i) => match value {
-                Val::Text(t) => self.policy.matches(*i, t),
-                _ => false,
-            },
+            Predicate::Matches(i) => value.text().is_some_and(|t| self.policy.matches(*i, t)),
             Predicate::Compare(op, bound) => match value {
                 Val::Number(n) => match op {
                     CompareOp::Lt => n < bound,
@@ -588,21 +605,19 @@ impl<'a, 'd> Ctx<'a, 'd> {
                 _ => false,
             },
             Predicate::SameAs(other) | Predicate::DiffersFrom(other) => {
-                let other = self.subject(other, element);
-                let Slot::Valid(other) = other.as_ref() else {
+                let Slot::Valid(other) = self.subject(other, element) else {
                     return false;
                 };
-                let same = same_value(value, other);
+                let same = same_value(value, &other);
                 matches!(predicate, Predicate::SameAs(_)) == same
             }
             Predicate::InNetworks(networks) => match value {
                 Val::Ip(ip) => networks.iter().any(|n| network_contains(n, *ip)),
                 _ => false,
             },
-            Predicate::UsesPostalCode(wanted) => match value {
-                Val::Text(c) => self.policy.uses_postal_code(c) == *wanted,
-                _ => false,
-            },
+            Predicate::UsesPostalCode(wanted) => value
+                .text()
+                .is_some_and(|c| self.policy.uses_postal_code(c) == *wanted),
         }
     }
 }
@@ -627,7 +642,7 @@ fn absent_or_invalid(slot: &Slot<'_>) -> Slot<'static> {
 
 fn equals(value: &Val<'_>, s: &Scalar) -> bool {
     match (value, s) {
-        (Val::Text(t), Scalar::String(s)) => t == s,
+        (Val::Text(_) | Val::Phone(..), Scalar::String(s)) => value.text() == Some(s.as_str()),
         (Val::Countries(cs), Scalar::String(s)) => cs.contains(&s.as_str()),
         (Val::Bool(b), Scalar::Bool(s)) => b == s,
         (Val::Number(n), Scalar::Number(s)) => n == s,
@@ -636,24 +651,25 @@ fn equals(value: &Val<'_>, s: &Scalar) -> bool {
 }
 
 fn same_value(a: &Val<'_>, b: &Val<'_>) -> bool {
-    match (a, b) {
-        (Val::Countries(cs), Val::Text(t)) | (Val::Text(t), Val::Countries(cs)) => {
-            cs.contains(&t.as_ref())
+    match (a, b, a.text(), b.text()) {
+        (_, _, Some(x), Some(y)) => x == y,
+        (Val::Countries(cs), _, _, Some(t)) | (_, Val::Countries(cs), Some(t), _) => {
+            cs.contains(&t)
         }
-        (Val::Countries(x), Val::Countries(y)) => x.iter().any(|c| y.contains(c)),
+        (Val::Countries(x), Val::Countries(y), _, _) => x.iter().any(|c| y.contains(c)),
         _ => a == b,
     }
 }
 
 /// The index of the entry of a named list that `value` matches.
 fn list_match(kind: ListKind, entries: &[ListEntry], value: &Val<'_>) -> Option<usize> {
-    match (kind, value) {
-        (ListKind::Text, Val::Text(t)) => {
+    match (kind, value, value.text()) {
+        (ListKind::Text, _, Some(t)) => {
             let folded = formats::fold_text(t);
             entries.iter().position(|e| e.value == folded)
         }
-        (_, Val::Text(t)) => entries.iter().position(|e| e.value == *t),
-        (_, Val::Countries(cs)) => entries.iter().position(|e| cs.contains(&e.value.as_str())),
+        (_, _, Some(t)) => entries.iter().position(|e| e.value == t),
+        (_, Val::Countries(cs), _) => entries.iter().position(|e| cs.contains(&e.value.as_str())),
         _ => None,
     }
 }

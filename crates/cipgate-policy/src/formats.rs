@@ -38,26 +38,59 @@ pub fn is_email(s: &str) -> bool {
     local_ok && domain_ok
 }
 
-/// The E.164 form (`+4930901820`) of a number written in international form, or `None`.
-/// Spaces, hyphens, dots and parentheses may separate digits; the calling code must exist.
-pub fn normalize_phone(s: &str) -> Option<String> {
+/// A phone number in E.164 form (`+4930901820`): `+` and at most 15 digits, kept inline so
+/// that reading one allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct E164 {
+    bytes: [u8; 16],
+    len: u8,
+}
+
+impl E164 {
+    pub fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// `+` and `digits`, which must be 7 to 15 ASCII digits.
+    fn new(digits: &[u8]) -> Option<E164> {
+        if !(7..=15).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut bytes = [0; 16];
+        if let Some(plus) = bytes.first_mut() {
+            *plus = b'+';
+        }
+        bytes.get_mut(1..=digits.len())?.copy_from_slice(digits);
+        Some(E164 {
+            bytes,
+            len: u8::try_from(digits.len() + 1).ok()?,
+        })
+    }
+}
+
+/// The E.164 form of a number written in international form, with the countries of its
+/// calling code ([`tables::calling_countries`]), or `None`. Spaces, hyphens, dots and
+/// parentheses may separate digits; the calling code must exist.
+pub fn phone_number(s: &str) -> Option<(E164, &'static [&'static str])> {
     let rest = s.strip_prefix('+')?;
     if !rest.starts_with(|c: char| c.is_ascii_digit())
         || !rest.ends_with(|c: char| c.is_ascii_digit())
     {
         return None;
     }
-    let mut out = String::with_capacity(16);
-    out.push('+');
-    let mut last_separator: Option<char> = None;
-    for c in rest.chars() {
+    let mut digits = [0u8; 15];
+    let mut count = 0;
+    let mut last_separator: Option<u8> = None;
+    for c in rest.bytes() {
         if c.is_ascii_digit() {
-            out.push(c);
+            *digits.get_mut(count)? = c;
+            count += 1;
             last_separator = None;
-        } else if " -.()".contains(c) {
+        } else if b" -.()".contains(&c) {
             // Two separators in a row only around an area code: "+1 (512) 555".
             if let Some(prev) = last_separator {
-                if !((prev == ' ' && c == '(') || (prev == ')' && c == ' ')) {
+                if !((prev == b' ' && c == b'(') || (prev == b')' && c == b' ')) {
                     return None;
                 }
             }
@@ -66,20 +99,21 @@ pub fn normalize_phone(s: &str) -> Option<String> {
             return None;
         }
     }
-    let digits = out.get(1..)?;
-    if !(7..=15).contains(&digits.len()) {
-        return None;
-    }
-    tables::calling_countries(digits)?;
-    Some(out)
+    let number = E164::new(digits.get(..count)?)?;
+    let (_, countries) = tables::calling_countries(number.as_str().get(1..)?)?;
+    Some((number, countries))
 }
 
 /// Names as compared against text lists: ASCII case folded, white space collapsed.
 pub fn fold_text(s: &str) -> String {
-    s.split_whitespace()
-        .map(str::to_ascii_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    out
 }
 
 /// Seconds since the Unix epoch of `2026-01-31` or `2026-01-31T12:00:00Z` (UTC only).
@@ -221,11 +255,15 @@ mod tests {
     #[test]
     fn phones() {
         assert_eq!(
-            normalize_phone("+49 30 901820").as_deref(),
+            phone_number("+49 30 901820")
+                .map(|(e164, _)| e164.as_str().to_owned())
+                .as_deref(),
             Some("+4930901820")
         );
         assert_eq!(
-            normalize_phone("+1 (512) 555-0142").as_deref(),
+            phone_number("+1 (512) 555-0142")
+                .map(|(e164, _)| e164.as_str().to_owned())
+                .as_deref(),
             Some("+15125550142")
         );
         for bad in [
@@ -238,7 +276,7 @@ mod tests {
             " +4930901820",
             "+1234567890123456",
         ] {
-            assert_eq!(normalize_phone(bad), None, "{bad}");
+            assert_eq!(phone_number(bad), None, "{bad}");
         }
     }
 

@@ -6,6 +6,7 @@ use crate::dfa::Dfa;
 pub use crate::image::LoadError;
 use crate::ir::PolicyIr;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// What the gateway knows about a request besides its body.
@@ -87,11 +88,11 @@ impl CompiledPolicy {
         &self.ir
     }
 
-    pub fn policy_ref(&self) -> PolicyRef {
+    pub fn policy_ref(&self) -> PolicyRef<'_> {
         PolicyRef {
-            id: self.ir.meta.id.clone(),
-            version: self.ir.meta.version.clone(),
-            sha256: self.sha256.clone(),
+            id: Cow::Borrowed(&self.ir.meta.id),
+            version: Cow::Borrowed(&self.ir.meta.version),
+            sha256: Cow::Borrowed(&self.sha256),
         }
     }
 
@@ -114,7 +115,7 @@ impl CompiledPolicy {
     }
 
     /// Decides one signup.
-    pub fn evaluate(&self, request: &SignupRequest<'_>) -> Decision {
+    pub fn evaluate(&self, request: &SignupRequest<'_>) -> Decision<'_> {
         crate::eval::evaluate(self, request, &[]).0
     }
 
@@ -126,7 +127,7 @@ impl CompiledPolicy {
         &self,
         request: &SignupRequest<'_>,
         read: &[usize],
-    ) -> (Decision, Vec<Option<String>>) {
+    ) -> (Decision<'_>, Vec<Option<String>>) {
         crate::eval::evaluate(self, request, read)
     }
 
@@ -141,7 +142,7 @@ impl CompiledPolicy {
     /// The decision for a request the runtime refuses before evaluation (a body over the
     /// runtime's limit, a content encoding it cannot read). Rules about gateway facts alone
     /// are still decided, so a restricted client country is still denied.
-    pub fn reject(&self, reason: RejectReason, facts: &GatewayFacts) -> Decision {
+    pub fn reject(&self, reason: RejectReason, facts: &GatewayFacts) -> Decision<'_> {
         crate::eval::reject(self, reason, facts)
     }
 }

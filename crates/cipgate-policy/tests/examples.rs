@@ -196,7 +196,7 @@ fn with(mut doc: Value, changes: &[(&str, Value)]) -> Value {
     doc
 }
 
-fn decide(p: &CompiledPolicy, doc: &Value) -> Decision {
+fn decide<'p>(p: &'p CompiledPolicy, doc: &Value) -> Decision<'p> {
     let d = json(p, &doc.to_string());
     // Every variation decides the same as a form body.
     assert_eq!(form(p, &json_to_form(doc)).to_json(), d.to_json(), "{doc}");

@@ -1097,7 +1097,7 @@ rules:
     assert_eq!(
         d.violations
             .iter()
-            .map(|v| v.citation.as_str())
+            .map(|v| v.citation.as_ref())
             .collect::<Vec<_>>(),
         vec!["CU citation", "UA-43 citation", "party citation"]
     );
@@ -1435,7 +1435,7 @@ rules:
     let codes: Vec<(&str, Code, Outcome)> = d
         .violations
         .iter()
-        .map(|v| (v.rule.as_str(), v.code, v.outcome))
+        .map(|v| (v.rule.as_ref(), v.code, v.outcome))
         .collect();
     assert_eq!(
         codes,
@@ -1669,7 +1669,13 @@ rules:
     let cited: Vec<(String, Option<String>, &str)> = d
         .violations
         .iter()
-        .map(|v| (v.rule.clone(), v.field.clone(), v.citation.as_str()))
+        .map(|v| {
+            (
+                v.rule.to_string(),
+                v.field.as_deref().map(str::to_string),
+                v.citation.as_ref(),
+            )
+        })
         .collect();
     assert_eq!(
         cited,

@@ -24,7 +24,7 @@ const LINEAR_LOOKUP: usize = 32;
 /// List indices are below this; a larger one is a sparse list no form sends.
 const MAX_INDEX: usize = 1000;
 
-pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReason> {
+pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value<'_>, RejectReason> {
     if body.is_empty() {
         return Err(RejectReason::MissingBody);
     }
@@ -69,7 +69,7 @@ pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReaso
         let leaf = if value.is_empty() {
             Value::Null
         } else {
-            Value::String(value.into_owned())
+            Value::String(value)
         };
         root.insert(&path, leaf)?;
     }
@@ -123,20 +123,20 @@ fn hex_digit(b: u8) -> Option<u8> {
         .and_then(|d| u8::try_from(d).ok())
 }
 
-enum Node {
-    Leaf(Value),
-    Group(Group),
+enum Node<'b> {
+    Leaf(Value<'b>),
+    Group(Group<'b>),
 }
 
 /// The members of one object (or list) of the form, in the order of their first key.
 #[derive(Default)]
-struct Group {
-    members: Vec<(String, Node)>,
+struct Group<'b> {
+    members: Vec<(String, Node<'b>)>,
     /// Positions of members by key, once there are more than [`LINEAR_LOOKUP`].
     index: Option<BTreeMap<String, usize>>,
 }
 
-impl Group {
+impl<'b> Group<'b> {
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(key).copied(),
@@ -144,7 +144,7 @@ impl Group {
         }
     }
 
-    fn push(&mut self, key: String, node: Node) {
+    fn push(&mut self, key: String, node: Node<'b>) {
         if let Some(index) = &mut self.index {
             index.insert(key.clone(), self.members.len());
         }
@@ -163,7 +163,7 @@ impl Group {
     /// Adds a leaf at `path` below this group. The same key twice, or a key that is both a
     /// value and a group (`a=1&a.b=2`), is ambiguous. Recursion is bounded by the depth
     /// check in [`decode`].
-    fn insert(&mut self, path: &[&str], leaf: Value) -> Result<(), RejectReason> {
+    fn insert(&mut self, path: &[&str], leaf: Value<'b>) -> Result<(), RejectReason> {
         let Some((segment, rest)) = path.split_first() else {
             return Err(RejectReason::MalformedForm);
         };
@@ -186,7 +186,7 @@ impl Group {
         }
     }
 
-    fn into_value(self) -> Result<Value, RejectReason> {
+    fn into_value(self) -> Result<Value<'b>, RejectReason> {
         let indices = self
             .members
             .iter()
@@ -196,7 +196,7 @@ impl Group {
             return self
                 .members
                 .into_iter()
-                .map(|(key, node)| Ok((key, node.into_value()?)))
+                .map(|(key, node)| Ok((Cow::Owned(key), node.into_value()?)))
                 .collect::<Result<_, _>>()
                 .map(Value::Object);
         }
@@ -219,8 +219,8 @@ impl Group {
     }
 }
 
-impl Node {
-    fn into_value(self) -> Result<Value, RejectReason> {
+impl<'b> Node<'b> {
+    fn into_value(self) -> Result<Value<'b>, RejectReason> {
         match self {
             Node::Leaf(value) => Ok(value),
             Node::Group(group) => group.into_value(),
@@ -241,19 +241,19 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn form(text: &str) -> Result<Value, RejectReason> {
+    fn form(text: &str) -> Result<Value<'_>, RejectReason> {
         decode(text.as_bytes(), 8)
     }
 
-    fn string(s: &str) -> Value {
-        Value::String(s.to_owned())
+    fn string(s: &str) -> Value<'static> {
+        Value::String(s.to_owned().into())
     }
 
-    fn object(members: &[(&str, Value)]) -> Value {
+    fn object(members: &[(&str, Value<'static>)]) -> Value<'static> {
         Value::Object(
             members
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).to_owned().into(), v.clone()))
                 .collect(),
         )
     }
@@ -521,24 +521,25 @@ mod tests {
         }
     }
 
-    fn any_tree() -> impl Strategy<Value = Value> {
+    fn any_tree() -> impl Strategy<Value = Value<'static>> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<String>()
                 .prop_filter("empty is null", |s| !s.is_empty())
-                .prop_map(Value::String),
-            "[a-z +&=%.;\u{e9}\u{1f600}]{1,8}".prop_map(Value::String),
+                .prop_map(|s| Value::String(s.into())),
+            "[a-z +&=%.;\u{e9}\u{1f600}]{1,8}".prop_map(|s| Value::String(s.into())),
         ];
         let name = "[a-z_A-Z][a-z_A-Z0-9 \u{e9}-]{0,5}";
         let tree = leaf.prop_recursive(4, 48, 4, move |inner| {
             prop_oneof![
-                prop::collection::btree_map(name, inner.clone(), 1..4)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::collection::btree_map(name, inner.clone(), 1..4).prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.into(), v)).collect()
+                )),
                 prop::collection::vec(inner, 1..4).prop_map(Value::Array),
             ]
         });
         prop::collection::btree_map(name, tree, 1..5)
-            .prop_map(|m| Value::Object(m.into_iter().collect()))
+            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.into(), v)).collect()))
             .prop_filter(
                 "names a lenient back end keeps apart",
                 distinct_back_end_names,
@@ -580,7 +581,8 @@ mod tests {
         fn browser_encoding_round_trips(tree in any_tree()) {
             let mut out = Vec::new();
             pairs("", &tree, &mut out);
-            prop_assert_eq!(decode(out.join("&").as_bytes(), 8), Ok(tree));
+            let body = out.join("&");
+            prop_assert_eq!(decode(body.as_bytes(), 8), Ok(tree));
         }
     }
 }

@@ -13,7 +13,11 @@ use std::borrow::Cow;
 /// sorted, so a 64 KB object of thousands of short keys stays fast.
 const PAIRWISE_DUPLICATE_CHECK: usize = 32;
 
-pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReason> {
+/// Room for this many members or items when a container opens: most objects of a signup
+/// fit, so they allocate once.
+const MEMBERS: usize = 8;
+
+pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value<'_>, RejectReason> {
     if body.iter().all(|&b| is_whitespace(b)) {
         return Err(RejectReason::MissingBody);
     }
@@ -26,12 +30,11 @@ pub(super) fn decode(body: &[u8], max_depth: usize) -> Result<Value, RejectReaso
     Parser { text, pos: 0 }.document(max_depth)
 }
 
-/// A container being filled. Containers are moved off the stack while a member is added, so
-/// no frame is ever borrowed across a state change.
-enum Frame {
-    Array(Vec<Value>),
+/// A container being filled.
+enum Frame<'a> {
+    Array(Vec<Value<'a>>),
     /// Members so far and the key of the member whose value is being parsed.
-    Object(Vec<(String, Value)>, String),
+    Object(Vec<(Cow<'a, str>, Value<'a>)>, Cow<'a, str>),
 }
 
 struct Parser<'a> {
@@ -39,7 +42,7 @@ struct Parser<'a> {
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
@@ -60,8 +63,8 @@ impl Parser<'_> {
         byte
     }
 
-    fn document(mut self, max_depth: usize) -> Result<Value, RejectReason> {
-        let mut stack: Vec<Frame> = Vec::new();
+    fn document(mut self, max_depth: usize) -> Result<Value<'a>, RejectReason> {
+        let mut stack: Vec<Frame<'a>> = Vec::new();
         'value: loop {
             let mut value = match self.next_token() {
                 Some(b'{') => {
@@ -72,7 +75,7 @@ impl Parser<'_> {
                         Some(b'}') => Value::Object(Vec::new()),
                         Some(b'"') => {
                             let key = self.key()?;
-                            stack.push(Frame::Object(Vec::new(), key));
+                            stack.push(Frame::Object(Vec::with_capacity(MEMBERS), key));
                             continue 'value;
                         }
                         _ => return Err(RejectReason::MalformedJson),
@@ -87,7 +90,7 @@ impl Parser<'_> {
                         self.pos += 1;
                         Value::Array(Vec::new())
                     } else {
-                        stack.push(Frame::Array(Vec::new()));
+                        stack.push(Frame::Array(Vec::with_capacity(MEMBERS)));
                         continue 'value;
                     }
                 }
@@ -99,52 +102,51 @@ impl Parser<'_> {
                 _ => return Err(RejectReason::MalformedJson),
             };
             // A value is complete: add it to its container, closing containers as they end.
+            // Containers are filled where they lie on the stack.
             loop {
-                let Some(frame) = stack.pop() else {
-                    self.skip_whitespace();
-                    return if self.pos == self.text.len() {
-                        Ok(value)
-                    } else {
-                        Err(RejectReason::TrailingData)
-                    };
-                };
-                match frame {
-                    Frame::Array(mut items) => {
+                let closed = match stack.last_mut() {
+                    None => {
+                        self.skip_whitespace();
+                        return if self.pos == self.text.len() {
+                            Ok(value)
+                        } else {
+                            Err(RejectReason::TrailingData)
+                        };
+                    }
+                    Some(Frame::Array(items)) => {
                         items.push(value);
                         match self.next_token() {
-                            Some(b',') => {
-                                stack.push(Frame::Array(items));
-                                continue 'value;
-                            }
-                            Some(b']') => value = Value::Array(items),
+                            Some(b',') => continue 'value,
+                            Some(b']') => Value::Array(std::mem::take(items)),
                             _ => return Err(RejectReason::MalformedJson),
                         }
                     }
-                    Frame::Object(mut members, key) => {
-                        members.push((key, value));
+                    Some(Frame::Object(members, key)) => {
+                        members.push((std::mem::take(key), value));
                         match self.next_token() {
                             Some(b',') => {
                                 if self.next_token() != Some(b'"') {
                                     return Err(RejectReason::MalformedJson);
                                 }
-                                let key = self.key()?;
-                                stack.push(Frame::Object(members, key));
+                                *key = self.key()?;
                                 continue 'value;
                             }
                             Some(b'}') => {
-                                check_unique_keys(&members)?;
-                                value = Value::Object(members);
+                                check_unique_keys(members)?;
+                                Value::Object(std::mem::take(members))
                             }
                             _ => return Err(RejectReason::MalformedJson),
                         }
                     }
-                }
+                };
+                stack.pop();
+                value = closed;
             }
         }
     }
 
     /// An object key (its opening quote consumed) and the colon after it.
-    fn key(&mut self) -> Result<String, RejectReason> {
+    fn key(&mut self) -> Result<Cow<'a, str>, RejectReason> {
         let key = self.string()?;
         if self.next_token() != Some(b':') {
             return Err(RejectReason::MalformedJson);
@@ -152,27 +154,26 @@ impl Parser<'_> {
         Ok(key)
     }
 
-    /// The rest of a string whose opening quote has been consumed, unescaped.
-    fn string(&mut self) -> Result<String, RejectReason> {
+    /// The rest of a string whose opening quote has been consumed, unescaped; borrowed from
+    /// the body unless it has escapes.
+    fn string(&mut self) -> Result<Cow<'a, str>, RejectReason> {
         let mut out = String::new();
         // Start of the current run of literal characters, copied in one piece.
         let mut run = self.pos;
         loop {
             // Skip the plain characters in one scan; most strings are nothing else.
-            self.pos += self
-                .text
-                .as_bytes()
-                .get(self.pos..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
-                .count();
+            self.pos += plain_run(self.text.as_bytes().get(self.pos..).unwrap_or_default());
             match self.peek() {
                 None => return Err(RejectReason::MalformedJson),
                 Some(b'"') => {
-                    out.push_str(self.slice(run)?);
+                    let tail = self.slice(run)?;
                     self.pos += 1;
-                    return Ok(out);
+                    // Every escape adds a character, so an empty `out` means there was none.
+                    if out.is_empty() {
+                        return Ok(Cow::Borrowed(tail));
+                    }
+                    out.push_str(tail);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
                     out.push_str(self.slice(run)?);
@@ -189,7 +190,7 @@ impl Parser<'_> {
 
     /// The text from `start` to the current position. Both are at ASCII bytes, hence at
     /// character boundaries, so this never fails in practice.
-    fn slice(&self, start: usize) -> Result<&str, RejectReason> {
+    fn slice(&self, start: usize) -> Result<&'a str, RejectReason> {
         self.text
             .get(start..self.pos)
             .ok_or(RejectReason::MalformedJson)
@@ -257,7 +258,7 @@ impl Parser<'_> {
     }
 
     /// The rest of `true`, `false` or `null` after its first letter.
-    fn literal(&mut self, rest: &[u8], value: Value) -> Result<Value, RejectReason> {
+    fn literal(&mut self, rest: &[u8], value: Value<'a>) -> Result<Value<'a>, RejectReason> {
         if self.text.as_bytes().get(self.pos..self.pos + rest.len()) != Some(rest) {
             return Err(RejectReason::MalformedJson);
         }
@@ -268,7 +269,7 @@ impl Parser<'_> {
 
     /// A number (its first byte consumed) in the grammar of RFC 8259 §6:
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    fn number(&mut self, first: u8) -> Result<Value, RejectReason> {
+    fn number(&mut self, first: u8) -> Result<Value<'a>, RejectReason> {
         let start = self.pos - 1;
         let leading = if first == b'-' {
             let digit = self.peek();
@@ -338,6 +339,37 @@ impl Parser<'_> {
     }
 }
 
+/// The length of the run of bytes at the start of `bytes` that stand for themselves in a
+/// string: anything but `"`, `\\` and control characters. Eight bytes are tested at a time
+/// (the bit tricks are exact as a yes/no, so the byte loop finds the one that ends the run).
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    // A byte of `word` below `n` (for n <= 0x80) sets that byte's high bit.
+    let any_below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH_BITS;
+    let mut n = 0;
+    while let Some(chunk) = bytes
+        .get(n..n + 8)
+        .and_then(|c| <[u8; 8]>::try_from(c).ok())
+    {
+        let word = u64::from_le_bytes(chunk);
+        if any_below(word ^ (ONES * u64::from(b'"')), 1)
+            | any_below(word ^ (ONES * u64::from(b'\\')), 1)
+            | any_below(word, 0x20)
+            != 0
+        {
+            break;
+        }
+        n += 8;
+    }
+    n + bytes
+        .get(n..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
+        .count()
+}
+
 /// RFC 8259 §2: insignificant whitespace.
 fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -346,20 +378,33 @@ fn is_whitespace(b: u8) -> bool {
 /// Two members with one key are read as the first by some parsers and the last by others;
 /// keys equal up to case are one key to back ends that bind case-insensitively
 /// ([`super::folded_key`]).
-fn check_unique_keys(members: &[(String, Value)]) -> Result<(), RejectReason> {
-    let folded: Vec<Cow<'_, str>> = members
-        .iter()
-        .map(|(key, _)| super::folded_key(key))
-        .collect();
-    let duplicate = if folded.len() <= PAIRWISE_DUPLICATE_CHECK {
-        folded
-            .iter()
-            .enumerate()
-            .any(|(i, key)| folded.iter().take(i).any(|other| other == key))
+fn check_unique_keys(members: &[(Cow<'_, str>, Value<'_>)]) -> Result<(), RejectReason> {
+    let small = members.len() <= PAIRWISE_DUPLICATE_CHECK;
+    // Keys that fold to themselves (the usual lower-case ASCII ones) compare as they are,
+    // with no folded copies made.
+    let duplicate = if small && members.iter().all(|(key, _)| is_folded(key)) {
+        members.iter().enumerate().any(|(i, (key, _))| {
+            members
+                .iter()
+                .take(i)
+                .any(|(other, _)| other.as_ref() == key.as_ref())
+        })
     } else {
-        let mut keys: Vec<&str> = folded.iter().map(|key| key.as_ref()).collect();
-        keys.sort_unstable();
-        keys.windows(2).any(|pair| matches!(pair, [a, b] if a == b))
+        let mut folded: Vec<Cow<'_, str>> = members
+            .iter()
+            .map(|(key, _)| super::folded_key(key))
+            .collect();
+        if small {
+            folded
+                .iter()
+                .enumerate()
+                .any(|(i, key)| folded.iter().take(i).any(|other| other == key))
+        } else {
+            folded.sort_unstable();
+            folded
+                .windows(2)
+                .any(|pair| matches!(pair, [a, b] if a == b))
+        }
     };
     if duplicate {
         Err(RejectReason::DuplicateKey)
@@ -368,25 +413,31 @@ fn check_unique_keys(members: &[(String, Value)]) -> Result<(), RejectReason> {
     }
 }
 
+/// Whether [`super::folded_key`] leaves `key` as it is.
+fn is_folded(key: &str) -> bool {
+    key.bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::Value as J;
 
-    fn json(text: &str) -> Result<Value, RejectReason> {
+    fn json(text: &str) -> Result<Value<'_>, RejectReason> {
         decode(text.as_bytes(), 64)
     }
 
-    fn string(s: &str) -> Value {
-        Value::String(s.to_owned())
+    fn string(s: &str) -> Value<'static> {
+        Value::String(s.to_owned().into())
     }
 
-    fn object(members: &[(&str, Value)]) -> Value {
+    fn object(members: &[(&str, Value<'static>)]) -> Value<'static> {
         Value::Object(
             members
                 .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .map(|(k, v)| ((*k).to_owned().into(), v.clone()))
                 .collect(),
         )
     }
@@ -704,7 +755,8 @@ mod tests {
     #[test]
     fn big_objects() {
         let keys = || (0..5000).map(|i| format!("field_{i}"));
-        let Value::Object(members) = json(&object_text(keys())).unwrap() else {
+        let text = object_text(keys());
+        let Value::Object(members) = json(&text).unwrap() else {
             panic!("not an object");
         };
         assert_eq!(members.len(), 5000);
@@ -724,17 +776,17 @@ mod tests {
         }
     }
 
-    fn from_serde(value: &J) -> Value {
+    fn from_serde(value: &J) -> Value<'static> {
         match value {
             J::Null => Value::Null,
             J::Bool(b) => Value::Bool(*b),
             J::Number(n) => Value::Number(n.as_f64().unwrap()),
-            J::String(s) => Value::String(s.clone()),
+            J::String(s) => Value::String(s.clone().into()),
             J::Array(items) => Value::Array(items.iter().map(from_serde).collect()),
             J::Object(members) => Value::Object(
                 members
                     .iter()
-                    .map(|(k, v)| (k.clone(), from_serde(v)))
+                    .map(|(k, v)| (k.clone().into(), from_serde(v)))
                     .collect(),
             ),
         }
@@ -857,6 +909,18 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn plain_runs_end_where_a_byte_loop_ends_them(
+            bytes in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(0x1f), any::<u8>()], 0..40),
+            plain in 0usize..40,
+        ) {
+            // A plain prefix of some length, then anything: every end position is reached.
+            let mut text: Vec<u8> = "héllo wörld, plain text ".bytes().cycle().take(plain).collect();
+            text.extend(&bytes);
+            let expected = text.iter().take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20).count();
+            prop_assert_eq!(plain_run(&text), expected);
+        }
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

@@ -73,7 +73,11 @@ pub fn body_format(
 /// Decodes a body of the given format, or says why it cannot be judged safely.
 ///
 /// The size limit is checked before anything else, so an oversized body is never parsed.
-pub fn decode(body: &[u8], format: BodyFormat, limits: &Limits) -> Result<Value, RejectReason> {
+pub fn decode<'b>(
+    body: &'b [u8],
+    format: BodyFormat,
+    limits: &Limits,
+) -> Result<Value<'b>, RejectReason> {
     if body.len() > limits.max_bytes {
         return Err(RejectReason::TooLarge);
     }

@@ -55,12 +55,12 @@ pub fn diagnostics_of(text: &str) -> Diagnostics {
     }
 }
 
-pub fn eval(
-    policy: &CompiledPolicy,
+pub fn eval<'p>(
+    policy: &'p CompiledPolicy,
     content_type: Option<&str>,
     body: &[u8],
     facts: &GatewayFacts,
-) -> Decision {
+) -> Decision<'p> {
     policy.evaluate(&SignupRequest {
         body,
         content_type,
@@ -68,7 +68,7 @@ pub fn eval(
     })
 }
 
-pub fn json(policy: &CompiledPolicy, body: &str) -> Decision {
+pub fn json<'p>(policy: &'p CompiledPolicy, body: &str) -> Decision<'p> {
     eval(
         policy,
         Some(JSON),
@@ -77,11 +77,15 @@ pub fn json(policy: &CompiledPolicy, body: &str) -> Decision {
     )
 }
 
-pub fn json_facts(policy: &CompiledPolicy, body: &str, facts: &GatewayFacts) -> Decision {
+pub fn json_facts<'p>(
+    policy: &'p CompiledPolicy,
+    body: &str,
+    facts: &GatewayFacts,
+) -> Decision<'p> {
     eval(policy, Some(JSON), body.as_bytes(), facts)
 }
 
-pub fn form(policy: &CompiledPolicy, body: &str) -> Decision {
+pub fn form<'p>(policy: &'p CompiledPolicy, body: &str) -> Decision<'p> {
     eval(
         policy,
         Some(FORM),
@@ -98,10 +102,10 @@ pub fn geo(country: &str) -> GatewayFacts {
 }
 
 /// `(rule, field)` of every violation, in decision order.
-pub fn fired(d: &Decision) -> Vec<(String, Option<String>)> {
+pub fn fired(d: &Decision<'_>) -> Vec<(String, Option<String>)> {
     d.violations
         .iter()
-        .map(|v| (v.rule.clone(), v.field.clone()))
+        .map(|v| (v.rule.to_string(), v.field.as_deref().map(str::to_string)))
         .collect()
 }
 
@@ -111,7 +115,7 @@ pub fn v(rule: &str, field: Option<&str>) -> (String, Option<String>) {
 }
 
 /// Asserts outcome and status, showing the whole decision when they differ.
-pub fn assert_outcome(d: &Decision, outcome: Outcome, status: u16) {
+pub fn assert_outcome(d: &Decision<'_>, outcome: Outcome, status: u16) {
     assert_eq!(
         (d.outcome, d.status),
         (outcome, status),
@@ -121,18 +125,18 @@ pub fn assert_outcome(d: &Decision, outcome: Outcome, status: u16) {
 }
 
 /// Asserts the decision is `allow` with no violations.
-pub fn assert_allow(d: &Decision) {
+pub fn assert_allow(d: &Decision<'_>) {
     assert_outcome(d, Outcome::Allow, 200);
     assert!(d.violations.is_empty(), "decision: {}", d.to_json());
 }
 
 /// Asserts exactly one violation, of `rule` about `field` with `code`; returns it.
-pub fn assert_single<'d>(
-    d: &'d Decision,
+pub fn assert_single<'d, 'p>(
+    d: &'d Decision<'p>,
     rule: &str,
     field: Option<&str>,
     code: Code,
-) -> &'d cipgate_policy::Violation {
+) -> &'d cipgate_policy::Violation<'p> {
     assert_eq!(fired(d), vec![v(rule, field)], "decision: {}", d.to_json());
     let violation = &d.violations[0];
     assert_eq!(violation.code, code, "decision: {}", d.to_json());
@@ -140,7 +144,7 @@ pub fn assert_single<'d>(
 }
 
 /// Asserts the only violation is the validity rule of `field`: code invalid, outcome incomplete.
-pub fn assert_invalid(d: &Decision, field: &str) {
+pub fn assert_invalid(d: &Decision<'_>, field: &str) {
     assert_outcome(d, Outcome::Incomplete, 422);
     let rule = format!("input.{field}");
     assert_single(d, &rule, Some(field), Code::Invalid);
