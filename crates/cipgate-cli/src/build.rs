@@ -182,10 +182,12 @@ static_resources:
                           vm_id: cipgate
                           runtime: envoy.wasm.runtime.v8
                           code: {local: {filename: "@MODULE@"}}
-                        # Runtime options only; the rules are inside the module.
+                        # Runtime options only; the rules are inside the module. Query strings
+                        # that name a policy field are refused (400); "query_string":
+                        # "refuse_all" refuses any query string on the route.
                         configuration:
                           "@type": type.googleapis.com/google.protobuf.StringValue
-                          value: '{"mode": "enforce"}'
+                          value: '{"mode": "enforce", "query_string": "refuse_policy_fields"}'
                         # Without it Envoy ignores the pause on request headers and sends them
                         # upstream before the body is decided.
                         allow_on_headers_stop_iteration: true

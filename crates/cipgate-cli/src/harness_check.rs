@@ -21,6 +21,8 @@ pub struct Signup<'a> {
     pub geo_country: Option<&'a str>,
     /// Seconds since the Unix epoch (the module reads the proxy clock); `None`: system clock.
     pub time: Option<i64>,
+    /// The query string of the request's URL, without the `?`.
+    pub query: Option<&'a str>,
 }
 
 /// A built Envoy module, compiled once, deciding signups each in a fresh instance.
@@ -53,7 +55,11 @@ impl DeployedModule {
             .instantiate(config.as_bytes())
             .map_err(|e| format!("error: {e}"))?;
 
-        let mut request = HttpRequest::new("POST", "/signup").body(signup.body);
+        let path = match signup.query {
+            Some(query) => format!("/signup?{query}"),
+            None => "/signup".to_string(),
+        };
+        let mut request = HttpRequest::new("POST", &path).body(signup.body);
         if let Some(content_type) = signup.content_type {
             request = request.header("content-type", content_type);
         }

@@ -74,6 +74,10 @@ enum Command {
         /// Seconds since the Unix epoch [default: now].
         #[arg(long)]
         time: Option<i64>,
+        /// The query string of the request's URL (after `?`), as the gateway sees it:
+        /// parameters that name a policy field refuse the signup.
+        #[arg(long)]
+        query: Option<String>,
         /// Ask a built Envoy module (run in the wasmtime harness) instead of the native
         /// evaluator; `--policy` is then not needed.
         #[arg(long, required_unless_present = "policy")]
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
             client_ip,
             geo_country,
             time,
+            query,
             module,
             file,
         } => {
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
                 module.as_deref(),
                 content_type,
                 &facts,
+                query.as_deref(),
                 &file,
             )
         }
@@ -186,6 +192,7 @@ fn check_command(
     module: Option<&Path>,
     content_type: Option<String>,
     facts: &GatewayFacts,
+    query: Option<&str>,
     file: &Path,
 ) -> Result<ExitCode, String> {
     let body = read_input(file)?;
@@ -198,17 +205,22 @@ fn check_command(
                 client_ip: facts.client_ip,
                 geo_country: facts.geo_country.as_deref(),
                 time: facts.time,
+                query,
             })?;
             let outcome = outcome_of(&json)?;
             (json, outcome)
         }
         (None, Some(policy)) => {
             let loaded = load_policy(policy)?;
-            let decision = loaded.policy.evaluate(&SignupRequest {
-                body: &body,
-                content_type: Some(&content_type),
-                facts,
-            });
+            let decision = policy_tests::native_decision(
+                &loaded.policy,
+                query,
+                &SignupRequest {
+                    body: &body,
+                    content_type: Some(&content_type),
+                    facts,
+                },
+            );
             (decision.to_json(), decision.outcome)
         }
         (None, None) => return Err("error: give --policy or --module".to_string()),

@@ -4,7 +4,8 @@
 //! and a closing `N passed, N failed` line; optionally writes JUnit XML.
 
 use crate::harness_check::{DeployedModule, Signup};
-use cipgate_policy::{CompiledPolicy, GatewayFacts, SignupRequest};
+use cipgate_policy::query::QueryStrings;
+use cipgate_policy::{CompiledPolicy, Decision, GatewayFacts, SignupRequest};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -35,6 +36,8 @@ pub struct Case {
     pub content_type: Option<String>,
     pub client_ip: Option<IpAddr>,
     pub geo_country: Option<String>,
+    /// The query string of the request's URL, without the `?`.
+    pub query: Option<String>,
     pub expect: Expect,
 }
 
@@ -157,6 +160,19 @@ pub fn run_cases(
         .collect()
 }
 
+/// The decision of the native evaluator for a request as the gateway gets it: the URL's query
+/// string is checked before the body (default gateway configuration).
+pub fn native_decision<'p>(
+    policy: &'p CompiledPolicy,
+    query: Option<&str>,
+    request: &SignupRequest<'_>,
+) -> Decision<'p> {
+    match policy.check_query(query.unwrap_or_default(), QueryStrings::RefusePolicyFields) {
+        Err(reason) => policy.reject(reason, request.facts),
+        Ok(()) => policy.evaluate(request),
+    }
+}
+
 fn run_case(policy: &CompiledPolicy, module: &DeployedModule, case: &Case) -> CaseResult {
     let mut result = CaseResult {
         name: case.name.clone(),
@@ -175,11 +191,15 @@ fn run_case(policy: &CompiledPolicy, module: &DeployedModule, case: &Case) -> Ca
         geo_country: case.geo_country.clone(),
         time: Some(TEST_TIME),
     };
-    let decision = policy.evaluate(&SignupRequest {
-        body: &body,
-        content_type: content_type.as_deref(),
-        facts: &facts,
-    });
+    let decision = native_decision(
+        policy,
+        case.query.as_deref(),
+        &SignupRequest {
+            body: &body,
+            content_type: content_type.as_deref(),
+            facts: &facts,
+        },
+    );
     let native = decision.to_json();
     result.rules = decision.rule_ids().iter().map(|s| s.to_string()).collect();
 
@@ -189,6 +209,7 @@ fn run_case(policy: &CompiledPolicy, module: &DeployedModule, case: &Case) -> Ca
         client_ip: case.client_ip,
         geo_country: case.geo_country.as_deref(),
         time: Some(TEST_TIME),
+        query: case.query.as_deref(),
     }) {
         Ok(from_module) if from_module == native => {}
         Ok(from_module) => result.failures.push(format!(

@@ -3,6 +3,7 @@
 
 use cipgate_policy::document::{self, Limits};
 use cipgate_policy::ir::BodyFormat;
+use cipgate_policy::query::QueryStrings;
 use cipgate_policy::value::Value;
 use std::borrow::Cow;
 
@@ -37,6 +38,7 @@ pub struct Config {
     pub geo_country_header: Option<String>,
     pub client_ip: ClientIpSource,
     pub audit_hash_key: Option<Vec<u8>>,
+    pub query_strings: QueryStrings,
 }
 
 /// Methods that carry a signup; a body-less request with one of them is rejected.
@@ -55,6 +57,7 @@ struct RawConfig {
     geo_country_header: Option<String>,
     client_ip: Option<RawClientIp>,
     audit_hash_key: Option<String>,
+    query_strings: Option<QueryStrings>,
 }
 
 struct RawClientIp {
@@ -137,11 +140,24 @@ impl RawConfig {
                     });
                 }
                 "audit_hash_key" => raw.audit_hash_key = Some(string(value, key)?.to_owned()),
+                "query_string" => {
+                    raw.query_strings = Some(match string(value, key)? {
+                        "refuse_policy_fields" => QueryStrings::RefusePolicyFields,
+                        "refuse_all" => QueryStrings::RefuseAll,
+                        other => {
+                            return Err(unknown_variant(
+                                key,
+                                other,
+                                "refuse_policy_fields, refuse_all",
+                            ))
+                        }
+                    })
+                }
                 other => {
                     return Err(format!(
                         "configuration is not valid: unknown field `{other}`, expected one of \
                          mode, max_body_bytes, methods, geo_country_header, client_ip, \
-                         audit_hash_key"
+                         audit_hash_key, query_string"
                     ))
                 }
             }
@@ -297,6 +313,9 @@ impl Config {
         };
 
         Ok(Config {
+            query_strings: raw
+                .query_strings
+                .unwrap_or(QueryStrings::RefusePolicyFields),
             mode: raw.mode.unwrap_or(Mode::Enforce),
             max_body_bytes,
             methods,

@@ -306,11 +306,20 @@ impl Signup {
         self.arrived_ms = now_millis();
         self.facts = self.gateway_facts(&filter.config, &values)?;
 
+        // The query is checked first: a field smuggled into the URL is refused whatever the
+        // body says.
+        let query = self.path.split_once('?').map_or("", |(_, query)| query);
+        let query_refusal = filter
+            .policy
+            .check_query(query, filter.config.query_strings)
+            .err();
         let content_types = values("content-type");
         let too_large = first("content-length")
             .and_then(|n| n.trim().parse::<u64>().ok())
             .is_some_and(|n| n > u64::try_from(filter.config.max_body_bytes).unwrap_or(u64::MAX));
-        let refusal = if values("content-encoding")
+        let refusal = if query_refusal.is_some() {
+            query_refusal
+        } else if values("content-encoding")
             .iter()
             .flat_map(|v| v.split(','))
             .any(|coding| !coding.trim().eq_ignore_ascii_case("identity"))

@@ -100,6 +100,12 @@ pub enum RejectReason {
     UnsupportedContentType,
     UnsupportedEncoding,
     MissingBody,
+    /// A query parameter names a policy field (see [`crate::query`]).
+    QueryNamesField,
+    /// The gateway refuses every query string on the route.
+    QueryString,
+    /// A query parameter's name does not decode.
+    MalformedQuery,
 }
 
 impl RejectReason {
@@ -120,6 +126,9 @@ impl RejectReason {
             RejectReason::UnsupportedContentType => "document.unsupported-content-type",
             RejectReason::UnsupportedEncoding => "document.unsupported-content-encoding",
             RejectReason::MissingBody => "document.missing-body",
+            RejectReason::QueryNamesField => "request.query-names-field",
+            RejectReason::QueryString => "request.query-string",
+            RejectReason::MalformedQuery => "request.malformed-query",
         }
     }
 
@@ -148,6 +157,9 @@ impl RejectReason {
             RejectReason::UnsupportedContentType => "This endpoint does not accept that content type.",
             RejectReason::UnsupportedEncoding => "This endpoint does not accept compressed or encoded request bodies; send the body uncompressed.",
             RejectReason::MissingBody => "The request has no body.",
+            RejectReason::QueryNamesField => "The request URL has a query parameter that names a signup field; send signup fields only in the body.",
+            RejectReason::QueryString => "This endpoint accepts no query string; send the signup in the body.",
+            RejectReason::MalformedQuery => "The request URL's query string is not well-formed (bad percent-encoding).",
         }
     }
 }
@@ -310,7 +322,7 @@ fn reject_status(rule: &str) -> Option<u16> {
         .map(|r| r.status())
 }
 
-pub(crate) const ALL_REJECT_REASONS: [RejectReason; 14] = [
+pub(crate) const ALL_REJECT_REASONS: [RejectReason; 17] = [
     RejectReason::NotUtf8,
     RejectReason::ByteOrderMark,
     RejectReason::MalformedJson,
@@ -325,4 +337,7 @@ pub(crate) const ALL_REJECT_REASONS: [RejectReason; 14] = [
     RejectReason::UnsupportedContentType,
     RejectReason::UnsupportedEncoding,
     RejectReason::MissingBody,
+    RejectReason::QueryNamesField,
+    RejectReason::QueryString,
+    RejectReason::MalformedQuery,
 ];

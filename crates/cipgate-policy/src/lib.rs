@@ -28,6 +28,7 @@ pub mod image;
 pub mod ir;
 mod json_text;
 mod policy;
+pub mod query;
 pub mod tables;
 pub mod value;
 

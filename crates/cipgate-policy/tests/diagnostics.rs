@@ -140,7 +140,7 @@ lists:
     type: country
     entries:
       CU: {reason: Cuba., citation: c}
-      XK: {reason: Not an ISO code., citation: c}
+      UK: {reason: Not an ISO code (GB is)., citation: c}
 rules:
   - id: phone-required
     outcome: incomplete
@@ -169,7 +169,7 @@ fn a_policy_with_five_different_mistakes_reports_all_five() {
     let d = diagnostics_of(FIVE_MISTAKES);
     let s = FIVE_MISTAKES;
     let expected = [
-        (at(s, "XK:", 0), "`XK` is not an ISO 3166-1 country code"),
+        (at(s, "UK:", 0), "`UK` is not an ISO 3166-1 country code"),
         (
             at(s, "customer.telephone", 0),
             "unknown field `customer.telephone`",

@@ -161,15 +161,15 @@ fn the_default_policy_lists_every_missing_field_in_rule_order() {
     let p = default_policy();
     let d = json(&p, r#"{"customer": {"kind": "individual"}}"#);
     assert_outcome(&d, Outcome::Incomplete, 422);
-    // Every unconditional requirement of a foreign person fires, not only the first.
+    // Every requirement of an applicant and of a foreign person fires, not only the first.
     let rules: Vec<&str> = p.ir().rules.iter().map(|r| r.id.as_str()).collect();
     let expected: Vec<&str> = [
         "name-required",
         "email-required",
+        "country-required",
         "phone-required",
         "street-required",
         "city-required",
-        "country-required",
         "payment-method-required",
         "payment-institution-required",
         "payment-country-required",

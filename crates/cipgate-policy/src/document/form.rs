@@ -86,7 +86,7 @@ fn back_end_name(key: &str) -> String {
 
 /// Decodes `+` and `%XX`, then checks the bytes are UTF-8. Most keys and many values have
 /// nothing to decode and are borrowed.
-fn percent_decode(raw: &[u8]) -> Result<Cow<'_, str>, RejectReason> {
+pub(crate) fn percent_decode(raw: &[u8]) -> Result<Cow<'_, str>, RejectReason> {
     if !raw.iter().any(|b| matches!(b, b'+' | b'%' | b';')) {
         return std::str::from_utf8(raw)
             .map(Cow::Borrowed)

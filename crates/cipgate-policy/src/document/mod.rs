@@ -5,6 +5,8 @@
 mod form;
 mod json;
 
+pub(crate) use form::percent_decode;
+
 use crate::decision::RejectReason;
 use crate::ir::BodyFormat;
 use crate::value::Value;

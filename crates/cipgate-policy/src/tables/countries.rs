@@ -18,7 +18,7 @@ pub const COUNTRY_CODES: &[&str] = &[
     "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
     "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
     "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
-    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+    "VN", "VU", "WF", "WS", "XK", "YE", "YT", "ZA", "ZM", "ZW",
 ];
 
 /// The ISO short name of `COUNTRY_CODES[i]` at index `i`.
@@ -267,6 +267,7 @@ pub(super) const COUNTRY_NAMES: &[&str] = &[
     "Vanuatu",
     "Wallis and Futuna",
     "Samoa",
+    "Kosovo",
     "Yemen",
     "Mayotte",
     "South Africa",
