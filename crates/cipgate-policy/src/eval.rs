@@ -618,6 +618,9 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
             Predicate::UsesPostalCode(wanted) => value
                 .text()
                 .is_some_and(|c| self.policy.uses_postal_code(c) == *wanted),
+            Predicate::RequiresPostalCode(wanted) => value
+                .text()
+                .is_some_and(|c| self.policy.requires_postal_code(c) == *wanted),
         }
     }
 }

@@ -209,6 +209,9 @@ pub enum Predicate {
     DiffersFrom(Subject),
     InNetworks(Vec<Network>),
     UsesPostalCode(bool),
+    /// Whether the country's addresses must have a postal code (some have postal codes that
+    /// people may leave out).
+    RequiresPostalCode(bool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

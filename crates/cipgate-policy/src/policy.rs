@@ -4,6 +4,7 @@
 use crate::decision::{Decision, PolicyRef, RejectReason};
 use crate::dfa::Dfa;
 pub use crate::image::LoadError;
+use crate::image::PostalFormat;
 use crate::ir::PolicyIr;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -38,7 +39,7 @@ pub struct CompiledPolicy {
     /// The policy's patterns as checked DFAs, by pattern index.
     pub(crate) patterns: Vec<Dfa<'static>>,
     /// The postal-code formats as checked DFAs, sorted by country.
-    pub(crate) postal_codes: Vec<([u8; 2], Dfa<'static>)>,
+    pub(crate) postal_codes: Vec<PostalFormat>,
 }
 
 impl CompiledPolicy {
@@ -156,13 +157,13 @@ impl CompiledPolicy {
     }
 
     /// The postal-code format of `country`, if the tables have one.
-    fn postal_format(&self, country: &str) -> Option<&Dfa<'static>> {
+    fn postal_format(&self, country: &str) -> Option<&PostalFormat> {
         let key: [u8; 2] = country.as_bytes().try_into().ok()?;
         let i = self
             .postal_codes
-            .binary_search_by(|(c, _)| c.cmp(&key))
+            .binary_search_by(|p| p.country.cmp(&key))
             .ok()?;
-        self.postal_codes.get(i).map(|(_, dfa)| dfa)
+        self.postal_codes.get(i)
     }
 
     /// Whether the country has a postal-code format (`uses_postal_code`).
@@ -170,10 +171,15 @@ impl CompiledPolicy {
         self.postal_format(country).is_some()
     }
 
+    /// Whether addresses in the country must have a postal code (`requires_postal_code`).
+    pub(crate) fn requires_postal_code(&self, country: &str) -> bool {
+        self.postal_format(country).is_some_and(|p| p.required)
+    }
+
     /// Whether `code` is a valid postal code for `country`. Countries without a format
     /// accept any short code of letters, digits, spaces and hyphens.
     pub(crate) fn is_postal_code(&self, country: Option<&str>, code: &str) -> bool {
-        let Some(dfa) = country.and_then(|c| self.postal_format(c)) else {
+        let Some(PostalFormat { dfa, .. }) = country.and_then(|c| self.postal_format(c)) else {
             return crate::formats::is_plausible_postal_code(code);
         };
         // The formats match the upper-case form (`SW1A 1AA`); people also type `sw1a 1aa`.

