@@ -112,19 +112,24 @@ end
 -- The checks ------------------------------------------------------------------------------
 
 local restricted_jurisdictions = { CU = true, IR = true, KP = true }
+local us_and_territories = { US = true, PR = true, GU = true, VI = true, AS = true, MP = true,
+                             UM = true }
 local restricted_regions = { ["UA-43"] = true, ["UA-40"] = true }
 local restricted_calling_codes = { "+53", "+98", "+850" }
 
 local function obj(v) return type(v) == "table" and v ~= NULL and v or nil end
 local function present(v) return v ~= nil and v ~= NULL and v ~= "" end
 
-local required_of_foreign_persons = {
+local required_of_everyone = {
   { "name-required", "customer", "legal_name" },
   { "email-required", "customer", "email" },
+  { "country-required", "address", "country" },
+}
+
+local required_of_foreign_persons = {
   { "phone-required", "customer", "phone" },
   { "street-required", "address", "line1" },
   { "city-required", "address", "city" },
-  { "country-required", "address", "country" },
   { "payment-method-required", "payment", "method" },
   { "payment-institution-required", "payment", "institution" },
   { "payment-country-required", "payment", "country" },
@@ -148,9 +153,13 @@ local function violations(doc)
 
   if not present(customer.kind) then fire("customer-kind-required") end
   local phone = present(customer.phone) and type(customer.phone) == "string" and customer.phone or nil
-  local consistent_us_person = customer.us_person == true and address.country == "US"
+  local consistent_us_person = customer.us_person == true
+    and us_and_territories[address.country] == true
     and (phone == nil or sub(phone, 1, 2) == "+1")
   local foreign = not consistent_us_person
+  for _, r in ipairs(required_of_everyone) do
+    if not present(sections[r[2]][r[3]]) then fire(r[1]) end
+  end
   if foreign then
     for _, r in ipairs(required_of_foreign_persons) do
       if not present(sections[r[2]][r[3]]) then fire(r[1]) end

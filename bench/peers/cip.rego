@@ -7,6 +7,8 @@ import rego.v1
 
 restricted_jurisdictions := {"CU", "IR", "KP"}
 
+us_and_territories := {"US", "PR", "GU", "VI", "AS", "MP", "UM"}
+
 restricted_regions := {"UA-43", "UA-40"}
 
 # Calling codes of the restricted jurisdictions (calling codes are prefix-free).
@@ -21,7 +23,7 @@ present(obj, path) if {
 
 consistent_us_person if {
 	input.customer.us_person == true
-	input.customer.address.country == "US"
+	input.customer.address.country in us_and_territories
 	us_phone_or_none
 }
 
@@ -31,13 +33,16 @@ us_phone_or_none if startswith(input.customer.phone, "+1")
 
 foreign_person if not consistent_us_person
 
-required_of_foreign_persons := {
+required_of_everyone := {
 	"name-required": ["customer", "legal_name"],
 	"email-required": ["customer", "email"],
+	"country-required": ["customer", "address", "country"],
+}
+
+required_of_foreign_persons := {
 	"phone-required": ["customer", "phone"],
 	"street-required": ["customer", "address", "line1"],
 	"city-required": ["customer", "address", "city"],
-	"country-required": ["customer", "address", "country"],
 	"payment-method-required": ["payment", "method"],
 	"payment-institution-required": ["payment", "institution"],
 	"payment-country-required": ["payment", "country"],
@@ -54,6 +59,11 @@ required_of_owners := {
 owners := object.get(input, "beneficial_owners", [])
 
 violations contains "customer-kind-required" if not present(input, ["customer", "kind"])
+
+violations contains id if {
+	some id, path in required_of_everyone
+	not present(input, path)
+}
 
 violations contains id if {
 	foreign_person

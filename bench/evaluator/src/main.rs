@@ -123,7 +123,7 @@ struct Native {
 }
 
 impl Native {
-    fn decide(&self, body: &[u8]) -> cipgate_policy::Decision {
+    fn decide(&self, body: &[u8]) -> cipgate_policy::Decision<'_> {
         self.policy.evaluate(&SignupRequest {
             body,
             content_type: Some("application/json"),
