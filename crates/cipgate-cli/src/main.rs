@@ -85,18 +85,27 @@ enum Command {
         /// The signup document, or `-` for standard input.
         file: PathBuf,
     },
-    /// Run a policy's test cases through the native evaluator and the built module.
+    /// Run a policy's test cases through the native evaluator, and through a built module with
+    /// --module or --build.
     Test {
         policy: PathBuf,
         /// The test cases [default: POLICY with `.tests.yaml` for `.yaml`].
         #[arg(long)]
         cases: Option<PathBuf>,
-        /// Use this built module instead of building one into --out.
-        #[arg(long)]
+        /// Also run every case through this built Envoy module (in the wasmtime harness): any
+        /// difference from the native decision fails the case.
+        #[arg(long, conflicts_with = "build")]
         module: Option<PathBuf>,
-        /// Where to build the module.
-        #[arg(short, long, default_value = "dist")]
-        out: PathBuf,
+        /// Build the Envoy module of the policy (in a temporary directory) and run every case
+        /// through it too.
+        #[arg(long)]
+        build: bool,
+        /// Run only the cases whose name contains this text.
+        #[arg(long)]
+        run: Option<String>,
+        /// Fail when a rule of the policy fires in no case.
+        #[arg(long)]
+        fail_on_uncovered: bool,
         /// Also write the results as JUnit XML.
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -140,9 +149,21 @@ fn main() -> ExitCode {
             policy,
             cases,
             module,
-            out,
+            build,
+            run,
+            fail_on_uncovered,
             junit,
-        } => test_command(&policy, cases, module, &out, junit.as_deref()),
+        } => test_command(
+            &policy,
+            cases,
+            TestOptions {
+                module,
+                build,
+                run,
+                fail_on_uncovered,
+            },
+            junit.as_deref(),
+        ),
     };
     match result {
         Ok(code) => code,
@@ -243,11 +264,18 @@ fn outcome_of(json: &str) -> Result<Outcome, String> {
         .ok_or_else(|| format!("error: the module's decision has no known outcome: {json}"))
 }
 
+/// How `cipgate test` runs: natively alone, or through a module too; which cases.
+struct TestOptions {
+    module: Option<PathBuf>,
+    build: bool,
+    run: Option<String>,
+    fail_on_uncovered: bool,
+}
+
 fn test_command(
     policy_path: &Path,
     cases: Option<PathBuf>,
-    module: Option<PathBuf>,
-    out: &Path,
+    options: TestOptions,
     junit: Option<&Path>,
 ) -> Result<ExitCode, String> {
     let compiled = load_policy(policy_path)?;
@@ -265,15 +293,34 @@ fn test_command(
             policy_path.display()
         ));
     }
-    let module_path = match module {
-        Some(m) => m,
-        None => {
-            build::run(policy_path, out, false)?;
-            out.join(format!("{}.wasm", compiled.policy.id()))
+    // A build for the test goes to a directory of its own, never over the user's dist/.
+    let scratch = options
+        .build
+        .then(|| std::env::temp_dir().join(format!("cipgate-test-{}", std::process::id())));
+    let module_path = match (&options.module, &scratch) {
+        (Some(m), _) => Some(m.clone()),
+        (None, Some(dir)) => {
+            build::run(policy_path, dir, false)?;
+            Some(dir.join(format!("{}.wasm", compiled.policy.id())))
         }
+        (None, None) => None,
     };
-    let deployed = DeployedModule::load(&module_path)?;
-    let results = policy_tests::run_cases(&compiled.policy, &deployed, &tests.cases);
+    let deployed = module_path.as_deref().map(DeployedModule::load).transpose();
+    if let Some(dir) = &scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let deployed = deployed?;
+    let selected: Vec<_> = tests
+        .cases
+        .iter()
+        .filter(|case| {
+            options
+                .run
+                .as_ref()
+                .is_none_or(|text| case.name.contains(text))
+        })
+        .collect();
+    let results = policy_tests::run_cases(&compiled.policy, deployed.as_ref(), &selected);
 
     let mut failed = 0;
     for result in &results {
@@ -287,7 +334,12 @@ fn test_command(
     }
     let uncovered = policy_tests::uncovered(&compiled.policy, &results);
     let total = compiled.policy.ir().rules.len();
-    if uncovered.is_empty() {
+    if options.run.is_some() {
+        println!(
+            "coverage: not checked, --run selected {} cases",
+            results.len()
+        );
+    } else if uncovered.is_empty() {
         println!(
             "coverage: every rule of {} ({total}) fired in some case",
             compiled.policy.id()
@@ -299,12 +351,19 @@ fn test_command(
             uncovered.join(", ")
         );
     }
+    let uncovered_fails =
+        options.fail_on_uncovered && options.run.is_none() && !uncovered.is_empty();
+    match (&module_path, &scratch) {
+        (Some(_), Some(_)) => println!("decided natively and by the module built for the test"),
+        (Some(path), None) => println!("decided natively and by {}", path.display()),
+        (None, _) => println!("decided natively (--module FILE or --build to check a module too)"),
+    }
     if let Some(path) = junit {
         std::fs::write(path, policy_tests::junit(compiled.policy.id(), &results))
             .map_err(|e| format!("error: cannot write {}: {e}", path.display()))?;
     }
     println!("{} passed, {failed} failed", results.len() - failed);
-    Ok(if failed == 0 {
+    Ok(if failed == 0 && !uncovered_fails {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -179,6 +179,40 @@ fn test_passes_the_default_suite_with_full_coverage() {
 }
 
 #[test]
+fn test_runs_natively_by_default_and_selects_cases_by_name() {
+    let out = cipgate(&["test", policy().to_str().unwrap()], None);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("decided natively (--module"), "{stdout}");
+    assert!(
+        stdout.contains("coverage: every rule of us-iaas-cip"),
+        "{stdout}"
+    );
+
+    let out = cipgate(
+        &[
+            "test",
+            policy().to_str().unwrap(),
+            "--run",
+            "Kosovo",
+            "--fail-on-uncovered",
+        ],
+        None,
+    );
+    let stdout = text(&out.stdout);
+    // One case selected: coverage is not judged, so --fail-on-uncovered cannot fail it.
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("coverage: not checked, --run selected 1 cases"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.trim_end().ends_with("1 passed, 0 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn test_fails_on_a_wrong_expectation_and_lists_uncovered_rules() {
     let dir = tempdir("wrong-expectation");
     let cases = dir.join("cases.yaml");
@@ -225,6 +259,55 @@ fn test_fails_on_a_wrong_expectation_and_lists_uncovered_rules() {
     );
     let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
     assert!(junit.contains("tests=\"2\" failures=\"1\""), "{junit}");
+
+    // Only the passing case, natively: it passes, unless uncovered rules are made a failure.
+    let policy = policy();
+    let passing = [
+        "test",
+        policy.to_str().unwrap(),
+        "--cases",
+        cases.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = passing.iter().chain(extra).copied().collect();
+        cipgate(&args, None)
+    };
+    let only_passing = ["--run", "empty body"];
+    assert_eq!(run(&only_passing).status.code(), Some(0));
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn test_fails_on_uncovered_rules_when_asked() {
+    let dir = tempdir("uncovered");
+    let cases = dir.join("cases.yaml");
+    std::fs::write(
+        &cases,
+        format!(
+            "policy: {}\ncases:\n  - name: an empty body is rejected\n    body: ''\n    content_type: application/json\n    expect: {{outcome: reject, status: 400}}\n",
+            policy().display()
+        ),
+    )
+    .unwrap();
+    let policy = policy();
+    let args = [
+        "test",
+        policy.to_str().unwrap(),
+        "--cases",
+        cases.to_str().unwrap(),
+    ];
+    assert_eq!(cipgate(&args, None).status.code(), Some(0));
+    let strict: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--fail-on-uncovered"])
+        .collect();
+    let out = cipgate(&strict, None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("no case made these fire"), "{stdout}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

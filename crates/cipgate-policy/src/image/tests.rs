@@ -94,7 +94,10 @@ fn header_damage_is_refused() {
     for other in [FORMAT - 1, FORMAT + 1] {
         let mut changed = image.clone();
         changed[8..12].copy_from_slice(&other.to_le_bytes());
-        assert_eq!(decode(&changed).unwrap_err(), LoadError::UnknownFormat(other));
+        assert_eq!(
+            decode(&changed).unwrap_err(),
+            LoadError::UnknownFormat(other)
+        );
     }
     assert!(matches!(
         decode(&image[..image.len() - 1]).unwrap_err(),
