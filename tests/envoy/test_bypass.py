@@ -452,15 +452,31 @@ def test_transfer_codings_other_than_chunked(proxy, upstream, coding, status):
 
 def test_pipelined_requests_are_each_decided(proxy, upstream):
     """Request smuggling by pipelining: an allowed signup, then a denied one on the same
-    connection. The allowed one arrives alone and intact; the denied one is refused."""
+    connection, and after the answers an allowed one again. Each is decided on its own; the
+    denied one's local reply keeps the connection (its body was read in full); the allowed
+    ones arrive alone and intact."""
     allowed = json.dumps(document("DE")).encode()
     denied = denied_body()
     before = len(upstream.received)
-    raw = raw_exchange(proxy, request_head(len(allowed)) + allowed + request_head(len(denied)) + denied)
-    assert statuses(raw) == [200, 403], raw[:500]
+    one = request_head(len(allowed)) + allowed
+    raw = raw_exchange(proxy, one + request_head(len(denied)) + denied, then=one)
+    assert statuses(raw) == [200, 403, 200], raw[:800]
+    assert b"connection: close" not in raw.lower(), raw[:800]
     time.sleep(0.3)
     got = upstream.received[before:]
-    assert [r.body for r in got] == [allowed]
+    assert [r.body for r in got] == [allowed, allowed]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: with allowed, denied and allowed signups "
+                   "written at once, Envoy answers the first two and leaves the third unread "
+                   "until more bytes arrive (it is answered when sent after the 403, and "
+                   "denied-then-allowed written at once works); strict, so a fix shows")
+def test_three_pipelined_requests_written_at_once_get_three_answers(proxy, upstream):
+    allowed = json.dumps(document("DE")).encode()
+    one = request_head(len(allowed)) + allowed
+    denied = denied_body()
+    raw = raw_exchange(proxy, one + request_head(len(denied)) + denied + one)
+    assert statuses(raw) == [200, 403, 200], raw[:800]
 
 
 def test_get_with_a_body_is_inspected(proxy, upstream):
@@ -604,3 +620,4 @@ def test_body_far_over_envoys_buffer_limit(proxy, upstream):
     assert ctype == "application/json"
     assert outcome_rules(json.loads(payload)) == ["document.too-large"]
     upstream_count_settles(upstream, before)
+
