@@ -39,7 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
-EXAMPLES = Path(os.environ.get("CIPGATE_EXAMPLES", REPO.parent / "shared" / "examples" / "signups"))
+EXAMPLES = Path(os.environ.get("CIPGATE_EXAMPLES", REPO / "policies" / "examples" / "signups"))
 LOOPBACK = "127.0.0.1"
 ENVOY_CORE, CLIENT_CORE = "0", "1"
 

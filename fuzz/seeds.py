@@ -27,7 +27,7 @@ import yaml
 
 FUZZ = Path(__file__).resolve().parent
 REPO = FUZZ.parent
-EXAMPLES = Path(os.environ.get("CIPGATE_EXAMPLES", REPO.parent / "shared" / "examples" / "signups"))
+EXAMPLES = Path(os.environ.get("CIPGATE_EXAMPLES", REPO / "policies" / "examples" / "signups"))
 
 # Indices into CONTENT_TYPES and GEO of fuzz/src/lib.rs (and GEO of filter_chunks.rs).
 CONTENT_TYPES = {"application/json": 0, "application/x-www-form-urlencoded": 1,

@@ -31,8 +31,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-# The example signups live in shared/, which sits beside the repository (also in CI).
-EXAMPLES = Path(os.environ.get("CIPGATE_EXAMPLES", REPO.parent / "shared" / "examples" / "signups"))
+# The example signups (the canonical signup document of the default policy), in the repository.
+EXAMPLES = Path(os.environ.get("CIPGATE_EXAMPLES", REPO / "policies" / "examples" / "signups"))
 LOOPBACK = "127.0.0.1"
 ENVOY_VERSION = "1.40.0"
 

@@ -97,7 +97,7 @@ pub fn examples() -> &'static [(Vec<u8>, &'static str)] {
     static EXAMPLES: OnceLock<Vec<(Vec<u8>, &'static str)>> = OnceLock::new();
     EXAMPLES.get_or_init(|| {
         let dir = std::env::var_os("CIPGATE_EXAMPLES").map_or_else(
-            || repo().join("../shared/examples/signups"),
+            || repo().join("policies/examples/signups"),
             PathBuf::from,
         );
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)

@@ -17,7 +17,7 @@ fn policy() -> PathBuf {
 }
 
 fn examples() -> PathBuf {
-    repo().join("../shared/examples/signups")
+    repo().join("policies/examples/signups")
 }
 
 /// The Envoy module built by `cipgate build` (the test command builds it first).

@@ -16,9 +16,9 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let source = std::fs::read_to_string(root.join("policies/us-iaas-cip.yaml")).expect("policy");
     let compiled = compile("us-iaas-cip.yaml", &source).expect("policy compiles");
-    let examples = root.join("../shared/examples/signups");
+    let examples = root.join("policies/examples/signups");
     let mut files: Vec<_> = std::fs::read_dir(&examples)
-        .expect("examples folder beside the checkout")
+        .expect("policies/examples/signups")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();

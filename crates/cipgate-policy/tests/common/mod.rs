@@ -162,9 +162,9 @@ pub fn default_policy() -> CompiledPolicy {
     compile_text(&text)
 }
 
-/// The example signups, beside the repository (`../shared` of the clone).
+/// The example signups of the default policy (`policies/examples/signups`).
 pub fn examples_dir() -> PathBuf {
-    crate_dir().join("../../../shared/examples/signups")
+    crate_dir().join("../../policies/examples/signups")
 }
 
 /// Every example signup as `(file name, JSON text)`, sorted by name.
