@@ -293,23 +293,21 @@ fn test_command(
             policy_path.display()
         ));
     }
-    // A build for the test goes to a directory of its own, never over the user's dist/.
-    let scratch = options
-        .build
-        .then(|| std::env::temp_dir().join(format!("cipgate-test-{}", std::process::id())));
-    let module_path = match (&options.module, &scratch) {
-        (Some(m), _) => Some(m.clone()),
-        (None, Some(dir)) => {
-            build::run(policy_path, dir, false)?;
-            Some(dir.join(format!("{}.wasm", compiled.policy.id())))
+    // A build for the test goes to a directory of its own, never over the user's dist/, and
+    // is removed whether it worked or not.
+    let deployed = match (&options.module, options.build) {
+        (Some(module), _) => Some(DeployedModule::load(module)),
+        (None, true) => {
+            let dir = std::env::temp_dir().join(format!("cipgate-test-{}", std::process::id()));
+            let loaded = build::run(policy_path, &dir, false).and_then(|()| {
+                DeployedModule::load(&dir.join(format!("{}.wasm", compiled.policy.id())))
+            });
+            let _ = std::fs::remove_dir_all(&dir);
+            Some(loaded)
         }
-        (None, None) => None,
-    };
-    let deployed = module_path.as_deref().map(DeployedModule::load).transpose();
-    if let Some(dir) = &scratch {
-        let _ = std::fs::remove_dir_all(dir);
+        (None, false) => None,
     }
-    let deployed = deployed?;
+    .transpose()?;
     let selected: Vec<_> = tests
         .cases
         .iter()
@@ -353,10 +351,12 @@ fn test_command(
     }
     let uncovered_fails =
         options.fail_on_uncovered && options.run.is_none() && !uncovered.is_empty();
-    match (&module_path, &scratch) {
-        (Some(_), Some(_)) => println!("decided natively and by the module built for the test"),
-        (Some(path), None) => println!("decided natively and by {}", path.display()),
-        (None, _) => println!("decided natively (--module FILE or --build to check a module too)"),
+    match (&options.module, options.build) {
+        (Some(path), _) => println!("decided natively and by {}", path.display()),
+        (None, true) => println!("decided natively and by the module built for the test"),
+        (None, false) => {
+            println!("decided natively (--module FILE or --build to check a module too)")
+        }
     }
     if let Some(path) = junit {
         std::fs::write(path, policy_tests::junit(compiled.policy.id(), &results))

@@ -6,7 +6,6 @@
 
 use crate::decision::RejectReason;
 use crate::document::{folded_key, percent_decode};
-use crate::ir::Field;
 use crate::policy::CompiledPolicy;
 
 /// What the gateway accepts in the query string of a route it guards.
@@ -33,12 +32,21 @@ impl CompiledPolicy {
         if mode == QueryStrings::RefuseAll {
             return Err(RejectReason::QueryString);
         }
+        // The fields' paths as words, made once per query, and only if a parameter has a name.
+        let mut paths: Option<Vec<Vec<String>>> = None;
         // Some parsers split parameters on `;` as well as `&`: split on both.
         for parameter in query.split(['&', ';']) {
             let name = parameter.split('=').next().unwrap_or_default();
             let name = percent_decode(name.as_bytes()).map_err(|_| RejectReason::MalformedQuery)?;
             let words = words(&name);
-            if !words.is_empty() && self.ir.fields.iter().any(|f| names(self, f, &words)) {
+            if words.is_empty() {
+                continue;
+            }
+            let paths = paths.get_or_insert_with(|| field_paths(self));
+            if paths
+                .iter()
+                .any(|path| path.starts_with(&words) || words.starts_with(path))
+            {
                 return Err(RejectReason::QueryNamesField);
             }
         }
@@ -46,21 +54,24 @@ impl CompiledPolicy {
     }
 }
 
-/// Whether a parameter name of these `words` names `field` or a part of it or goes below it.
-fn names(policy: &CompiledPolicy, field: &Field, query: &[String]) -> bool {
-    let parent: &[String] = match field.list.and_then(|l| policy.ir.fields.get(l)) {
-        Some(list) => &list.json,
-        None => &[],
-    };
-    let json = parent.iter().chain(&field.json).map(String::as_str);
-    let form = parent.iter().chain(&field.form).map(String::as_str);
-    [
-        words(&field.name),
-        words(&json.collect::<Vec<_>>().join(".")),
-        words(&form.collect::<Vec<_>>().join(".")),
-    ]
-    .iter()
-    .any(|path| path.starts_with(query) || query.starts_with(path))
+/// Every field's name, JSON path and form path (from the root, through its list), as words.
+fn field_paths(policy: &CompiledPolicy) -> Vec<Vec<String>> {
+    let mut paths = Vec::new();
+    for field in &policy.ir.fields {
+        let list = field.list.and_then(|l| policy.ir.fields.get(l));
+        let joined = |parent: &[String], own: &[String]| {
+            parent
+                .iter()
+                .chain(own)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        paths.push(words(&field.name));
+        paths.push(words(&joined(list.map_or(&[], |l| &l.json), &field.json)));
+        paths.push(words(&joined(list.map_or(&[], |l| &l.form), &field.form)));
+    }
+    paths
 }
 
 /// A name as the most lenient back ends match it: case folded ([`folded_key`]), split into

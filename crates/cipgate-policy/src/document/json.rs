@@ -162,7 +162,14 @@ impl<'a> Parser<'a> {
         let mut run = self.pos;
         loop {
             // Skip the plain characters in one scan; most strings are nothing else.
-            self.pos += plain_run(self.text.as_bytes().get(self.pos..).unwrap_or_default());
+            self.pos += self
+                .text
+                .as_bytes()
+                .get(self.pos..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
+                .count();
             match self.peek() {
                 None => return Err(RejectReason::MalformedJson),
                 Some(b'"') => {
@@ -339,37 +346,6 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The length of the run of bytes at the start of `bytes` that stand for themselves in a
-/// string: anything but `"`, `\\` and control characters. Eight bytes are tested at a time
-/// (the bit tricks are exact as a yes/no, so the byte loop finds the one that ends the run).
-fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    // A byte of `word` below `n` (for n <= 0x80) sets that byte's high bit.
-    let any_below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH_BITS;
-    let mut n = 0;
-    while let Some(chunk) = bytes
-        .get(n..n + 8)
-        .and_then(|c| <[u8; 8]>::try_from(c).ok())
-    {
-        let word = u64::from_le_bytes(chunk);
-        if any_below(word ^ (ONES * u64::from(b'"')), 1)
-            | any_below(word ^ (ONES * u64::from(b'\\')), 1)
-            | any_below(word, 0x20)
-            != 0
-        {
-            break;
-        }
-        n += 8;
-    }
-    n + bytes
-        .get(n..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
-        .count()
-}
-
 /// RFC 8259 §2: insignificant whitespace.
 fn is_whitespace(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -382,7 +358,7 @@ fn check_unique_keys(members: &[(Cow<'_, str>, Value<'_>)]) -> Result<(), Reject
     let small = members.len() <= PAIRWISE_DUPLICATE_CHECK;
     // Keys that fold to themselves (the usual lower-case ASCII ones) compare as they are,
     // with no folded copies made.
-    let duplicate = if small && members.iter().all(|(key, _)| is_folded(key)) {
+    let duplicate = if small && members.iter().all(|(key, _)| super::is_folded(key)) {
         members.iter().enumerate().any(|(i, (key, _))| {
             members
                 .iter()
@@ -411,12 +387,6 @@ fn check_unique_keys(members: &[(Cow<'_, str>, Value<'_>)]) -> Result<(), Reject
     } else {
         Ok(())
     }
-}
-
-/// Whether [`super::folded_key`] leaves `key` as it is.
-fn is_folded(key: &str) -> bool {
-    key.bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != 0)
 }
 
 #[cfg(test)]
@@ -909,18 +879,6 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
-
-        #[test]
-        fn plain_runs_end_where_a_byte_loop_ends_them(
-            bytes in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), Just(0x1f), any::<u8>()], 0..40),
-            plain in 0usize..40,
-        ) {
-            // A plain prefix of some length, then anything: every end position is reached.
-            let mut text: Vec<u8> = "héllo wörld, plain text ".bytes().cycle().take(plain).collect();
-            text.extend(&bytes);
-            let expected = text.iter().take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20).count();
-            prop_assert_eq!(plain_run(&text), expected);
-        }
 
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

@@ -98,7 +98,7 @@ pub fn decode<'b>(
 /// NUL, so `country\u0000x` is `country` to them, and here.
 pub(crate) fn folded_key(key: &str) -> Cow<'_, str> {
     let key = key.split('\0').next().unwrap_or_default();
-    if key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+    if is_folded(key) {
         return Cow::Borrowed(key);
     }
     // Lower, upper, lower: maps every member of a case-folding orbit (`ẞ`/`ß`/`ss`,
@@ -111,6 +111,13 @@ pub(crate) fn folded_key(key: &str) -> Cow<'_, str> {
             .flat_map(char::to_lowercase)
             .collect(),
     )
+}
+
+/// Whether [`folded_key`] gives `key` back as it is: ASCII without capitals or NUL, what
+/// almost every key is, so callers can compare such keys without folding them.
+pub(crate) fn is_folded(key: &str) -> bool {
+    key.bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != 0)
 }
 
 /// Optional whitespace of HTTP (RFC 9110): space and horizontal tab.
