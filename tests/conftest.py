@@ -227,10 +227,10 @@ def envoy_config(
     admin_port: int,
     upstream_port: int,
     access_log: Path,
-    plugin_config: str,
+    plugin_config: str | None,
 ) -> dict:
     """The example configuration written by `cipgate build`, so the tests prove that one,
-    with only ports, paths and the plugin configuration changed."""
+    with only ports, paths and the plugin configuration (unless ``None``) changed."""
     config = yaml.safe_load(example.read_text())
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     (listener,) = config["static_resources"]["listeners"]
@@ -242,7 +242,8 @@ def envoy_config(
     (cipgate,) = [f for f in hcm["http_filters"] if f["name"] == "cipgate"]
     wasm = cipgate["typed_config"]["config"]
     wasm["vm_config"]["code"]["local"]["filename"] = str(module)
-    wasm["configuration"]["value"] = plugin_config
+    if plugin_config is not None:
+        wasm["configuration"]["value"] = plugin_config
     (cluster,) = config["static_resources"]["clusters"]
     (endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
     endpoint["endpoint"]["address"]["socket_address"]["port_value"] = upstream_port
@@ -357,14 +358,17 @@ def envoy_factory(dist, upstream):
     started: list[Envoy] = []
     workdirs: list[Path] = []
 
-    def start(plugin_config="", *, wait=True, module: Path | None = None) -> Envoy:
+    def start(plugin_config="", *, wait=True, module: Path | None = None,
+              example: Path | None = None, edit=None) -> Envoy:
+        """``example``: another generated configuration; ``edit(config)``: a change an
+        operator would make to it; ``plugin_config=None`` keeps the generated one."""
         workdir = Path(tempfile.mkdtemp(prefix="cipgate-envoy-"))
         workdirs.append(workdir)
         ports = {"listener": free_port(), "admin": free_port()}
-        if not isinstance(plugin_config, str):
+        if plugin_config is not None and not isinstance(plugin_config, str):
             plugin_config = json.dumps(plugin_config)
         config = envoy_config(
-            example=dist.example,
+            example=example or dist.example,
             module=module or dist.module,
             listener_port=ports["listener"],
             admin_port=ports["admin"],
@@ -372,6 +376,8 @@ def envoy_factory(dist, upstream):
             access_log=workdir / "access.log",
             plugin_config=plugin_config,
         )
+        if edit is not None:
+            edit(config)
         proxy = Envoy(binary, workdir, config, ports)
         started.append(proxy)
         if wait:

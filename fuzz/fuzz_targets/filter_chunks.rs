@@ -64,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
     let facts = GatewayFacts {
         client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         geo_country: geo.map(str::to_owned),
+        geo_region: None,
         time: Some(TIME_SECS),
     };
     // The gateway refuses a request without a body before it looks at its content type.

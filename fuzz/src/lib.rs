@@ -61,6 +61,7 @@ pub fn facts(selector: u8) -> GatewayFacts {
     GatewayFacts {
         client_ip: ip,
         geo_country: geo.map(str::to_owned),
+        geo_region: None,
         time: Some(TIME_SECS),
     }
 }

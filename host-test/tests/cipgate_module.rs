@@ -40,6 +40,7 @@ fn native(body: &str) -> Decision<'static> {
     let facts = GatewayFacts {
         client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         geo_country: None,
+        geo_region: None,
         time: Some(TIME_SECS),
     };
     native_policy().evaluate(&SignupRequest {

@@ -24,8 +24,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::OnceLock;
 
 const TIME_SECS: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-const CONFIG: &[u8] =
-    br#"{"geo_country_header":"x-geo-country","audit_hash_key":"differential-key-0123"}"#;
+const CONFIG: &[u8] = br#"{"geo_country_header":"x-geo-country","geo_region_header":"x-geo-region","audit_hash_key":"differential-key-0123"}"#;
 /// Cases per run: enough to reach every kind of mutation many times, bounded so the test
 /// stays within a few seconds of a debug build.
 const CASES: u32 = 1000;
@@ -259,6 +258,7 @@ struct Case {
     chunk_sizes: Vec<usize>,
     trailers: bool,
     geo: Option<&'static str>,
+    region: Option<&'static str>,
 }
 
 fn any_case() -> impl Strategy<Value = Case> {
@@ -280,18 +280,31 @@ fn any_case() -> impl Strategy<Value = Case> {
         ),
         prop::collection::vec(0..300usize, 0..6),
         any::<bool>(),
-        prop::sample::select(vec![
-            None,
-            None,
-            Some("DE"),
-            Some("IR"),
-            Some("US"),
-            Some("ir"),
-            Some("XX"),
-        ]),
+        (
+            prop::sample::select(vec![
+                None,
+                None,
+                Some("DE"),
+                Some("IR"),
+                Some("US"),
+                Some("UA"),
+                Some("ir"),
+                Some("XX"),
+            ]),
+            prop::sample::select(vec![
+                None,
+                None,
+                Some("43"),
+                Some("UA-43"),
+                Some("14"),
+                Some("BE"),
+                Some("ua-43"),
+                Some("RU-43"),
+            ]),
+        ),
     )
         .prop_map(
-            |(base, edits, form, trick, noise, chunk_sizes, trailers, geo)| Case {
+            |(base, edits, form, trick, noise, chunk_sizes, trailers, (geo, region))| Case {
                 base,
                 edits,
                 form,
@@ -300,6 +313,7 @@ fn any_case() -> impl Strategy<Value = Case> {
                 chunk_sizes,
                 trailers,
                 geo,
+                region,
             },
         )
 }
@@ -330,10 +344,28 @@ fn body_of(case: &Case) -> (Vec<u8>, &'static str) {
     (body, content_type)
 }
 
-fn expected(body: &[u8], content_type: &str, geo: Option<&str>) -> Decision<'static> {
+/// The region the gateway must read from the two location headers, or `None` where it must
+/// refuse them: a region is a code within the geolocated country, written alone (`43`, as
+/// Envoy's geoip filter sends it) or whole (`UA-43`).
+fn region_fact(geo: Option<&str>, region: Option<&str>) -> Option<Option<String>> {
+    match (geo, region) {
+        (_, None) => Some(None),
+        (Some(c), Some(r @ ("43" | "14" | "BE"))) => Some(Some(format!("{c}-{r}"))),
+        (Some("UA"), Some("UA-43")) => Some(Some("UA-43".to_owned())),
+        _ => None,
+    }
+}
+
+fn expected(
+    body: &[u8],
+    content_type: &str,
+    geo: Option<&str>,
+    region: Option<String>,
+) -> Decision<'static> {
     let facts = GatewayFacts {
         client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         geo_country: geo.map(str::to_owned),
+        geo_region: region,
         time: Some(TIME_SECS),
     };
     let policy = native_policy();
@@ -365,18 +397,27 @@ fn check(filter: &mut FilterInstance, case: &Case, tally: &mut [usize; 3]) {
     if let Some(geo) = case.geo {
         request = request.header("x-geo-country", geo);
     }
+    if let Some(region) = case.region {
+        request = request.header("x-geo-region", region);
+    }
     if case.trailers {
         request = request.trailers(&[("x-end", "1")]);
     }
     let exchange = filter.send(&request).unwrap();
 
-    // A trusted geolocation that is not a country code fails closed before any decision.
+    // A trusted geolocation that is not a country code, or a region that is not a code within
+    // it, fails closed before any decision.
+    let region = region_fact(case.geo, case.region);
     if case
         .geo
         .is_some_and(|g| !cipgate_policy::tables::is_country(g))
+        || region.is_none()
     {
         let Verdict::LocalReply { status, body, .. } = &exchange.verdict else {
-            panic!("{:?} was not refused: {:?}", case.geo, exchange.verdict);
+            panic!(
+                "{:?} {:?} was not refused: {:?}",
+                case.geo, case.region, exchange.verdict
+            );
         };
         assert_eq!(*status, 503);
         assert!(String::from_utf8_lossy(body).contains("filter_failure"));
@@ -384,7 +425,7 @@ fn check(filter: &mut FilterInstance, case: &Case, tally: &mut [usize; 3]) {
         return;
     }
 
-    let expected = expected(&body, content_type, case.geo);
+    let expected = expected(&body, content_type, case.geo, region.flatten());
     let json = expected.to_json();
     let state = exchange
         .filter_state

@@ -106,6 +106,13 @@ def variants() -> dict[str, dict]:
     vary("owner-share-as-string", org, lambda d: d["beneficial_owners"][0].update(ownership_percent="60"))
     vary("owner-crimea-postal-code", org,
          lambda d: d["beneficial_owners"][0]["address"].update(country="RU", postal_code="295000"))
+    vary("owner-donetsk-oblast-postal-code", org,
+         lambda d: d["beneficial_owners"][1]["address"].update(country="UA", postal_code="84300"))
+    vary("crimea-ukrainian-postal-code", person,
+         lambda d: d["customer"].update(address={"line1": "vul. Example 1", "city": "Simferopol",
+                                                 "postal_code": "95000", "country": "UA"}))
+    vary("crimean-mobile", person, lambda d: d["customer"].update(phone="+7 (978) 123-45-67"))
+    vary("donetsk-oblast-landline", person, lambda d: d["customer"].update(phone="+380 62 555 0100"))
     vary("empty-strings", person, lambda d: d["customer"].update(phone="", email=" "))
     return out
 

@@ -9,6 +9,7 @@ use std::path::Path;
 /// The header the plugin configuration names as the trusted geolocation header; the filter
 /// strips client copies of its own `x-cipgate-` headers, so this one must not use the prefix.
 const GEO_HEADER: &str = "x-geo-country";
+const REGION_HEADER: &str = "x-geo-region";
 /// The filter state key where the module leaves the full decision JSON (forwarded requests
 /// carry only the outcome and rule ids as headers).
 const DECISION_STATE: &str = "cipgate.decision";
@@ -19,6 +20,8 @@ pub struct Signup<'a> {
     pub content_type: Option<&'a str>,
     pub client_ip: Option<IpAddr>,
     pub geo_country: Option<&'a str>,
+    /// An ISO 3166-2 code, sent whole as some edges do (Envoy's geoip filter sends `43`).
+    pub geo_region: Option<&'a str>,
     /// Seconds since the Unix epoch (the module reads the proxy clock); `None`: system clock.
     pub time: Option<i64>,
     /// The query string of the request's URL, without the `?`.
@@ -46,9 +49,12 @@ impl DeployedModule {
     /// Runs one signup through the module and returns its decision JSON.
     pub fn decide(&self, signup: &Signup<'_>) -> Result<String, String> {
         // Enforce mode: a blocked signup comes back as the local reply carrying the decision.
-        let config = match signup.geo_country {
-            Some(_) => format!(r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}"}}"#),
-            None => r#"{"mode":"enforce"}"#.to_string(),
+        let config = match (signup.geo_country, signup.geo_region) {
+            (None, None) => r#"{"mode":"enforce"}"#.to_string(),
+            (_, None) => format!(r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}"}}"#),
+            _ => format!(
+                r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}","geo_region_header":"{REGION_HEADER}"}}"#
+            ),
         };
         let mut instance = self
             .filter
@@ -65,6 +71,9 @@ impl DeployedModule {
         }
         if let Some(country) = signup.geo_country {
             request = request.header(GEO_HEADER, country);
+        }
+        if let Some(region) = signup.geo_region {
+            request = request.header(REGION_HEADER, region);
         }
         if let Some(ip) = signup.client_ip {
             // Envoy's `source.address` is the peer's socket address.

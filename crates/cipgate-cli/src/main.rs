@@ -54,6 +54,10 @@ enum Command {
         /// Skip the browser package.
         #[arg(long)]
         no_web: bool,
+        /// A MaxMind-format city database (GeoIP2/GeoLite2-City): the generated envoy.yaml
+        /// then geolocates clients with Envoy's geoip filter, to the country and region.
+        #[arg(long, value_name = "MMDB")]
+        geoip_db: Option<PathBuf>,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
@@ -71,6 +75,9 @@ enum Command {
         /// The client's geolocated country, as a trusted edge would set it.
         #[arg(long)]
         geo_country: Option<String>,
+        /// The client's geolocated region as an ISO 3166-2 code (UA-43).
+        #[arg(long)]
+        geo_region: Option<String>,
         /// Seconds since the Unix epoch [default: now].
         #[arg(long)]
         time: Option<i64>,
@@ -120,12 +127,14 @@ fn main() -> ExitCode {
             policy,
             out,
             no_web,
-        } => build::run(&policy, &out, !no_web).map(|()| ExitCode::SUCCESS),
+            geoip_db,
+        } => build::run(&policy, &out, !no_web, geoip_db.as_deref()).map(|()| ExitCode::SUCCESS),
         Command::Check {
             policy,
             content_type,
             client_ip,
             geo_country,
+            geo_region,
             time,
             query,
             module,
@@ -134,6 +143,7 @@ fn main() -> ExitCode {
             let facts = GatewayFacts {
                 client_ip,
                 geo_country,
+                geo_region,
                 time: time.or_else(now),
             };
             check_command(
@@ -225,6 +235,7 @@ fn check_command(
                 content_type: Some(&content_type),
                 client_ip: facts.client_ip,
                 geo_country: facts.geo_country.as_deref(),
+                geo_region: facts.geo_region.as_deref(),
                 time: facts.time,
                 query,
             })?;
@@ -299,7 +310,7 @@ fn test_command(
         (Some(module), _) => Some(DeployedModule::load(module)),
         (None, true) => {
             let dir = std::env::temp_dir().join(format!("cipgate-test-{}", std::process::id()));
-            let loaded = build::run(policy_path, &dir, false).and_then(|()| {
+            let loaded = build::run(policy_path, &dir, false, None).and_then(|()| {
                 DeployedModule::load(&dir.join(format!("{}.wasm", compiled.policy.id())))
             });
             let _ = std::fs::remove_dir_all(&dir);

@@ -36,6 +36,10 @@ pub struct Case {
     pub content_type: Option<String>,
     pub client_ip: Option<IpAddr>,
     pub geo_country: Option<String>,
+    pub geo_region: Option<String>,
+    /// When the gateway received the signup (`2027-01-15` or `2027-01-15T12:00:00Z`)
+    /// [default: 2026-01-01T00:00:00Z].
+    pub time: Option<String>,
     /// The query string of the request's URL, without the `?`.
     pub query: Option<String>,
     pub expect: Expect,
@@ -186,10 +190,25 @@ fn run_case(policy: &CompiledPolicy, module: Option<&DeployedModule>, case: &Cas
             return result;
         }
     };
+    let time = match case
+        .time
+        .as_deref()
+        .map(cipgate_policy::formats::parse_timestamp)
+    {
+        None => TEST_TIME,
+        Some(Some(t)) => t,
+        Some(None) => {
+            result
+                .failures
+                .push("the case's `time` is not a date such as 2027-01-15".into());
+            return result;
+        }
+    };
     let facts = GatewayFacts {
         client_ip: case.client_ip,
         geo_country: case.geo_country.clone(),
-        time: Some(TEST_TIME),
+        geo_region: case.geo_region.clone(),
+        time: Some(time),
     };
     let decision = native_decision(
         policy,
@@ -209,7 +228,8 @@ fn run_case(policy: &CompiledPolicy, module: Option<&DeployedModule>, case: &Cas
             content_type: content_type.as_deref(),
             client_ip: case.client_ip,
             geo_country: case.geo_country.as_deref(),
-            time: Some(TEST_TIME),
+            geo_region: case.geo_region.as_deref(),
+            time: Some(time),
             query: case.query.as_deref(),
         })
     });

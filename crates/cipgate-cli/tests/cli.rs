@@ -58,8 +58,13 @@ fn compile_prints_id_version_and_hash() {
     let out = cipgate(&["compile", policy().to_str().unwrap()], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
+    let source = std::fs::read_to_string(policy()).unwrap();
+    let version = source
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .unwrap();
     assert!(
-        stdout.starts_with("us-iaas-cip 2026.12.2 sha256:"),
+        stdout.starts_with(&format!("us-iaas-cip {version} sha256:")),
         "{stdout}"
     );
 }

@@ -36,6 +36,8 @@ pub struct Config {
     pub methods_explicit: bool,
     /// Lower-case header name set by a trusted component in front of Envoy.
     pub geo_country_header: Option<String>,
+    /// Lower-case header name of the client's subdivision, from the same component.
+    pub geo_region_header: Option<String>,
     pub client_ip: ClientIpSource,
     pub audit_hash_key: Option<Vec<u8>>,
     pub query_strings: QueryStrings,
@@ -55,6 +57,7 @@ struct RawConfig {
     max_body_bytes: Option<u64>,
     methods: Option<Vec<String>>,
     geo_country_header: Option<String>,
+    geo_region_header: Option<String>,
     client_ip: Option<RawClientIp>,
     audit_hash_key: Option<String>,
     query_strings: Option<QueryStrings>,
@@ -106,6 +109,7 @@ impl RawConfig {
                 "geo_country_header" => {
                     raw.geo_country_header = Some(string(value, key)?.to_owned())
                 }
+                "geo_region_header" => raw.geo_region_header = Some(string(value, key)?.to_owned()),
                 "client_ip" => {
                     let mut source = None;
                     let mut trusted_hops = None;
@@ -156,8 +160,8 @@ impl RawConfig {
                 other => {
                     return Err(format!(
                         "configuration is not valid: unknown field `{other}`, expected one of \
-                         mode, max_body_bytes, methods, geo_country_header, client_ip, \
-                         audit_hash_key, query_string"
+                         mode, max_body_bytes, methods, geo_country_header, geo_region_header, \
+                         client_ip, audit_hash_key, query_string"
                     ))
                 }
             }
@@ -253,27 +257,22 @@ impl Config {
             }
         };
 
-        let geo_country_header = match raw.geo_country_header {
-            None => None,
-            Some(name) => {
-                let name = name.to_ascii_lowercase();
-                if name.is_empty() || !name.bytes().all(is_header_name_byte) {
-                    return Err(format!(
-                        "geo_country_header: {} is not a valid header name",
-                        quoted(&name)
-                    ));
-                }
-                if name.starts_with(crate::HEADER_PREFIX) {
-                    return Err(format!(
-                        "geo_country_header: {} is reserved: the filter removes \
-                         {}* headers sent by clients",
-                        quoted(&name),
-                        crate::HEADER_PREFIX
-                    ));
-                }
-                Some(name)
-            }
-        };
+        let geo_country_header = raw
+            .geo_country_header
+            .map(|name| trusted_header_name(name, "geo_country_header"))
+            .transpose()?;
+        let geo_region_header = raw
+            .geo_region_header
+            .map(|name| trusted_header_name(name, "geo_region_header"))
+            .transpose()?;
+        // A region code means nothing without its country ("43" is Crimea only in UA).
+        if geo_region_header.is_some() && geo_country_header.is_none() {
+            return Err(
+                "geo_region_header needs geo_country_header: a region code is read \
+                        within its country"
+                    .into(),
+            );
+        }
 
         let client_ip = match raw.client_ip {
             None => ClientIpSource::Downstream,
@@ -321,6 +320,7 @@ impl Config {
             methods,
             methods_explicit,
             geo_country_header,
+            geo_region_header,
             client_ip,
             audit_hash_key,
         })
@@ -335,6 +335,25 @@ impl Config {
 /// RFC 9110 `tchar`, lower case only (Envoy keeps header names in lower case).
 fn is_header_name_byte(b: u8) -> bool {
     b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// The lower-cased name of a header that a trusted component sets, checked.
+fn trusted_header_name(name: String, option: &str) -> Result<String, String> {
+    let name = name.to_ascii_lowercase();
+    if name.is_empty() || !name.bytes().all(is_header_name_byte) {
+        return Err(format!(
+            "{option}: {} is not a valid header name",
+            quoted(&name)
+        ));
+    }
+    if name.starts_with(crate::HEADER_PREFIX) {
+        return Err(format!(
+            "{option}: {} is reserved: the filter removes {}* headers sent by clients",
+            quoted(&name),
+            crate::HEADER_PREFIX
+        ));
+    }
+    Ok(name)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod client_ip;
 pub mod config;
+pub mod geo;
 
 use audit::{AuditRecord, PiiHashes};
 use cipgate_policy::{
@@ -364,38 +365,48 @@ impl Signup {
                 client_ip::from_forwarded_for(&values("x-forwarded-for"), trusted_hops)
             }
         };
-        // Trusted only when configured: the component that sets it must overwrite any copy
-        // a client sent. Two copies (or a merged list) mean it did not: fail closed.
         let geo_country = match config.geo_country_header.as_deref() {
             None => None,
             Some(name) => {
-                let mut found = values(name);
-                if found.len() > 1 || found.iter().any(|v| v.contains(',')) {
+                let code = geo::trusted_value(name, values)?;
+                // The core ignores a country it does not know, so `ir`, `IRN` or `Iran` from
+                // a misconfigured edge would silently switch location rules off.
+                if let Some(code) = code
+                    .as_deref()
+                    .filter(|c| !cipgate_policy::tables::is_country(c))
+                {
+                    let shown: String = code.chars().take(16).collect();
                     return Err(format!(
-                        "header {name} arrived {} times; whatever sets it must replace \
-                         the copies clients send",
-                        found.len()
+                        "header {name} is {}, not an ISO 3166-1 alpha-2 country code; \
+                         whatever sets it must send the code, or no header when the country \
+                         is unknown",
+                        config::quoted(&shown)
                     ));
                 }
-                match found.pop().map(|v| v.trim().to_owned()) {
-                    // The core ignores a country it does not know, so `ir`, `IRN` or `Iran`
-                    // from a misconfigured edge would silently switch location rules off.
-                    Some(code) if !cipgate_policy::tables::is_country(&code) => {
-                        let shown: String = code.chars().take(16).collect();
-                        return Err(format!(
-                            "header {name} is {}, not an ISO 3166-1 alpha-2 country \
-                             code; whatever sets it must send the code, or no header when \
-                             the country is unknown",
-                            config::quoted(&shown)
-                        ));
-                    }
-                    code => code,
-                }
+                code
             }
+        };
+        let geo_region = match config.geo_region_header.as_deref() {
+            None => None,
+            Some(name) => match geo::trusted_value(name, values)? {
+                None => None,
+                Some(region) => Some(
+                    geo::subdivision_code(geo_country.as_deref(), &region).ok_or_else(|| {
+                        let shown: String = region.chars().take(16).collect();
+                        format!(
+                            "header {name} is {}, not the ISO 3166-2 code of a region of the \
+                             geolocated country (`43` or `UA-43` with country UA); whatever \
+                             sets it must send the code with the country, or no header",
+                            config::quoted(&shown)
+                        )
+                    })?,
+                ),
+            },
         };
         Ok(GatewayFacts {
             client_ip,
             geo_country,
+            geo_region,
             time: self.arrived_ms.map(|ms| ms.div_euclid(1000)),
         })
     }

@@ -5,8 +5,8 @@ use crate::decision::{Code, Decision, Outcome, RejectReason, Violation, REJECT_C
 use crate::document::{self, Limits};
 use crate::formats::{self, network_contains, E164};
 use crate::ir::{
-    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, ListEntry, ListKind, Predicate,
-    Rule, Scalar, Subject,
+    BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind,
+    Predicate, Rule, Scalar, Subject,
 };
 use crate::policy::{CompiledPolicy, GatewayFacts, SignupRequest};
 use crate::tables;
@@ -459,19 +459,23 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
                 return;
             }
         }
-        // A rule that fired on a named list cites the entry: the entry says why it is there.
-        let citation = evidence
-            .and_then(|(l, e)| self.policy.ir.lists.get(l)?.entries.get(e))
-            .map_or(&rule.citation, |entry| &entry.citation);
+        // A rule that fired on a named list cites the entry: the entry says why it is there,
+        // and may carry an outcome and message of its own (review for a partly sanctioned
+        // region where the rule denies).
+        let entry = evidence.and_then(|(l, e)| self.policy.ir.lists.get(l)?.entries.get(e));
         out.push(Violation {
             rule: Cow::Borrowed(&rule.id),
             field: rule
                 .field
                 .and_then(|f| self.signup.instance_name(f, element)),
             code: rule.code,
-            outcome: rule.outcome,
-            message: Cow::Borrowed(&rule.message),
-            citation: Cow::Borrowed(citation),
+            outcome: entry.and_then(|e| e.outcome).unwrap_or(rule.outcome),
+            message: Cow::Borrowed(
+                entry
+                    .and_then(|e| e.message.as_deref())
+                    .unwrap_or(&rule.message),
+            ),
+            citation: Cow::Borrowed(entry.map_or(&rule.citation, |e| &e.citation)),
         });
     }
 
@@ -511,7 +515,7 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
             }),
             Cond::Test { subject, predicate } => {
                 let value = self.subject(subject, element);
-                self.test(&value, predicate, element, positive, evidence)
+                self.test(&value, subject, predicate, element, positive, evidence)
             }
         }
     }
@@ -534,6 +538,20 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
             memo.set(Memo::Decided(value, found));
         }
         (value, found)
+    }
+
+    /// The country a postal-code field is read against (its `country:` field), when valid.
+    fn postal_country(&self, subject: &Subject, element: Option<(usize, usize)>) -> Option<&str> {
+        let Subject::Field(f) = subject else {
+            return None;
+        };
+        let Some(Format::PostalCode { country }) = self.policy.ir.fields.get(*f)?.format else {
+            return None;
+        };
+        match self.signup.slot(country, element) {
+            Slot::Valid(Val::Text(c)) => Some(c),
+            _ => None,
+        }
     }
 
     fn subject<'s>(&'s self, subject: &Subject, element: Option<(usize, usize)>) -> Slot<'s> {
@@ -559,6 +577,11 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
                 Some(c) if tables::is_country(c) => Slot::Valid(Val::Text(c)),
                 Some(_) => Slot::Invalid,
             },
+            Subject::Fact(Fact::GeoRegion) => match &self.facts.geo_region {
+                None => Slot::Absent,
+                Some(c) if tables::is_subdivision(c) => Slot::Valid(Val::Text(c)),
+                Some(_) => Slot::Invalid,
+            },
             Subject::Fact(Fact::Time) => self
                 .facts
                 .time
@@ -569,6 +592,7 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
     fn test(
         &self,
         slot: &Slot<'_>,
+        subject: &Subject,
         predicate: &Predicate,
         element: Option<(usize, usize)>,
         positive: bool,
@@ -588,7 +612,18 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
                 let Some(list) = self.policy.ir.lists.get(*l) else {
                     return false;
                 };
-                let found = list_match(list.kind, &list.entries, value);
+                let found = match list.kind {
+                    ListKind::PostalCode => {
+                        let country = self.postal_country(subject, element);
+                        match (value.text(), country) {
+                            (Some(code), Some(country)) => {
+                                postal_code_match(&list.entries, country, code, self.facts.time)
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => list_match(list.kind, &list.entries, value, self.facts.time),
+                };
                 if let (Some(entry), true) = (found, positive) {
                     evidence.get_or_insert((*l, entry));
                 }
@@ -664,15 +699,64 @@ fn same_value(a: &Val<'_>, b: &Val<'_>) -> bool {
     }
 }
 
-/// The index of the entry of a named list that `value` matches.
-fn list_match(kind: ListKind, entries: &[ListEntry], value: &Val<'_>) -> Option<usize> {
-    match (kind, value, value.text()) {
-        (ListKind::Text, _, Some(t)) => {
-            let folded = formats::fold_text(t);
-            entries.iter().position(|e| e.value == folded)
-        }
-        (_, _, Some(t)) => entries.iter().position(|e| e.value == t),
-        (_, Val::Countries(cs), _) => entries.iter().position(|e| cs.contains(&e.value.as_str())),
+/// The entry of a named list that `value` matches, among those in force at `time`; where
+/// entries overlap, the narrowest applies.
+fn list_match(
+    kind: ListKind,
+    entries: &[ListEntry],
+    value: &Val<'_>,
+    time: Option<i64>,
+) -> Option<usize> {
+    let text = value.text();
+    let folded = match kind {
+        ListKind::Text => text.map(formats::fold_text),
         _ => None,
+    };
+    let wanted = folded.as_deref().or(text);
+    best_match(entries, time, |entry| match (entry, value) {
+        (EntryValue::Exact(v), Val::Countries(cs)) => cs.contains(&v.as_str()),
+        (EntryValue::Exact(v), _) => wanted == Some(v.as_str()),
+        (EntryValue::PhonePrefix(digits), Val::Phone(..)) => text
+            .and_then(|t| t.strip_prefix('+'))
+            .is_some_and(|t| t.starts_with(digits.as_str())),
+        _ => false,
+    })
+}
+
+/// The entry of a postal-code list that `code` (a postal code of `country`) falls in.
+fn postal_code_match(
+    entries: &[ListEntry],
+    country: &str,
+    code: &str,
+    time: Option<i64>,
+) -> Option<usize> {
+    best_match(entries, time, |entry| match entry {
+        EntryValue::PostalCodes {
+            country: c,
+            first,
+            last,
+        } if c == country => {
+            let head = || formats::postal_code_key(code).take(first.len());
+            head().count() == first.len() && first.bytes().le(head()) && head().le(last.bytes())
+        }
+        _ => false,
+    })
+}
+
+/// The narrowest entry in force that `matches`, the first written among equals.
+fn best_match(
+    entries: &[ListEntry],
+    time: Option<i64>,
+    matches: impl Fn(&EntryValue) -> bool,
+) -> Option<usize> {
+    let mut best: Option<(usize, &EntryValue)> = None;
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.in_force(time) && matches(&entry.value) {
+            let narrower = best.is_none_or(|(_, b)| entry.value.precedence() > b.precedence());
+            if narrower {
+                best = Some((i, &entry.value));
+            }
+        }
     }
+    best.map(|(i, _)| i)
 }

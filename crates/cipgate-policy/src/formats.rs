@@ -116,6 +116,13 @@ pub fn fold_text(s: &str) -> String {
     out
 }
 
+/// A postal code as postal-code lists compare it: without spaces and hyphens, in capitals.
+pub fn postal_code_key(code: &str) -> impl Iterator<Item = u8> + '_ {
+    code.bytes()
+        .filter(|b| !matches!(b, b' ' | b'-'))
+        .map(|b| b.to_ascii_uppercase())
+}
+
 /// Seconds since the Unix epoch of `2026-01-31` or `2026-01-31T12:00:00Z` (UTC only).
 pub fn parse_timestamp(s: &str) -> Option<i64> {
     let (date, time) = match s.split_once('T') {

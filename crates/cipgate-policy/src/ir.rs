@@ -117,6 +117,10 @@ pub enum ListKind {
     Subdivision,
     /// Names, compared after folding ASCII case and collapsing white space.
     Text,
+    /// Ranges of postal codes within a country, tested on `format: postal_code` fields.
+    PostalCode,
+    /// Prefixes of E.164 telephone numbers, tested on `format: phone` fields.
+    PhoneNumber,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,10 +135,61 @@ pub struct NamedList {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListEntry {
-    /// For text lists, already folded.
-    pub value: String,
+    pub value: EntryValue,
     pub reason: String,
     pub citation: String,
+    /// The outcome of a rule that fires on this entry, in place of the rule's own.
+    pub outcome: Option<Outcome>,
+    /// The message of a rule that fires on this entry, in place of the rule's own.
+    pub message: Option<String>,
+    /// In force from this time (seconds since the Unix epoch)...
+    pub effective: Option<i64>,
+    /// ...until just before this one.
+    pub expires: Option<i64>,
+}
+
+impl ListEntry {
+    /// Whether the entry applies at `time`; with no time known, every entry does (a runtime
+    /// that cannot tell must not let a designation lapse early).
+    pub fn in_force(&self, time: Option<i64>) -> bool {
+        let Some(t) = time else {
+            return true;
+        };
+        self.effective.is_none_or(|from| t >= from) && self.expires.is_none_or(|to| t < to)
+    }
+}
+
+/// What a list entry matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryValue {
+    /// A country or subdivision code, or a folded name: the whole value, exactly.
+    Exact(String),
+    /// The postal codes of `country` whose first characters (as many as `first` has, after
+    /// removing spaces and hyphens) sort from `first` to `last`: `UA 95-98` is 95000-98999.
+    PostalCodes {
+        country: String,
+        first: String,
+        last: String,
+    },
+    /// The telephone numbers whose E.164 digits (after the `+`) begin with these.
+    PhonePrefix(String),
+}
+
+impl EntryValue {
+    /// Which of two matching entries applies: the narrower, as in a routing table. Entries
+    /// that overlap are nested (the compiler refuses partial overlaps), so the longer prefix
+    /// and, at one length, the range that starts later (or ends sooner) is the inner one.
+    pub fn precedence(&self) -> (usize, &str, std::cmp::Reverse<&str>) {
+        match self {
+            EntryValue::Exact(v) | EntryValue::PhonePrefix(v) => {
+                (v.len(), "", std::cmp::Reverse(""))
+            }
+            EntryValue::PostalCodes { first, last, .. } => {
+                (first.len(), first, std::cmp::Reverse(last))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,6 +247,8 @@ pub enum Subject {
 pub enum Fact {
     ClientIp,
     GeoCountry,
+    /// The client's ISO 3166-2 subdivision, from the same trusted component as its country.
+    GeoRegion,
     /// Seconds since the Unix epoch, as the gateway saw the request.
     Time,
 }

@@ -16,6 +16,8 @@ pub struct GatewayFacts {
     pub client_ip: Option<IpAddr>,
     /// The client's country as geolocated by a trusted component in front of the filter.
     pub geo_country: Option<String>,
+    /// The client's subdivision as an ISO 3166-2 code (`UA-43`), from the same component.
+    pub geo_region: Option<String>,
     /// Seconds since the Unix epoch.
     pub time: Option<i64>,
 }

@@ -44,6 +44,7 @@ fn facts() -> GatewayFacts {
     GatewayFacts {
         client_ip: Some("203.0.113.7".parse().unwrap()),
         geo_country: Some("DE".into()),
+        geo_region: Some("DE-BE".into()),
         time: Some(1_800_000_000),
     }
 }

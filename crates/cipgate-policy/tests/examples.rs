@@ -270,7 +270,7 @@ fn restricted_jurisdictions_are_denied() {
                 ("/customer/address/region", Value::Null),
                 ("/customer/address/postal_code", j!("295000")),
             ],
-            "crimea-postal-code",
+            "address-postal-code-restricted",
             Some("customer.address.postal_code"),
         ),
         (
@@ -279,17 +279,17 @@ fn restricted_jurisdictions_are_denied() {
                 ("/customer/address/region", Value::Null),
                 ("/customer/address/postal_code", j!("299999")),
             ],
-            "crimea-postal-code",
+            "address-postal-code-restricted",
             Some("customer.address.postal_code"),
         ),
         (
             vec![("/customer/phone", j!("+7 365 255 1234"))],
-            "crimea-phone-prefix",
+            "phone-number-restricted",
             Some("customer.phone"),
         ),
         (
             vec![("/customer/phone", j!("+7 (869) 255-1234"))],
-            "crimea-phone-prefix",
+            "phone-number-restricted",
             Some("customer.phone"),
         ),
         (
@@ -303,8 +303,8 @@ fn restricted_jurisdictions_are_denied() {
         assert_fires(&d, deny, rule, field);
         assert_eq!(d.status, 403);
     }
-    // Just outside the Crimean range, a Russian address is not denied for its postal code.
-    for postal in ["294999", "300000"] {
+    // Between and beyond the ranges of the occupied regions, a Russian postal code is not refused.
+    for postal in ["282999", "288000", "290999", "300000"] {
         let doc = with(
             complete(),
             &[
@@ -314,7 +314,9 @@ fn restricted_jurisdictions_are_denied() {
             ],
         );
         assert!(
-            !decide(&p, &doc).rule_ids().contains(&"crimea-postal-code"),
+            !decide(&p, &doc)
+                .rule_ids()
+                .contains(&"address-postal-code-restricted"),
             "{postal}"
         );
     }
@@ -369,7 +371,7 @@ fn restricted_beneficial_owners_are_denied() {
     assert_fires(
         &d,
         Outcome::Deny,
-        "owner-crimea-postal-code",
+        "owner-postal-code-restricted",
         Some("beneficial_owners.0.address.postal_code"),
     );
     let d = decide(
@@ -437,12 +439,18 @@ fn contradictions_and_partly_restricted_regions_are_reviewed() {
             ],
         ),
     );
-    assert_fires(
-        &d,
-        review,
-        "address-region-partly-restricted",
-        Some("customer.address.region"),
-    );
+    // The region, the postal code and the phone each show only the oblast: each entry says
+    // review, so the restricting rules review rather than deny.
+    for (rule, field) in [
+        ("address-region-restricted", "customer.address.region"),
+        (
+            "address-postal-code-restricted",
+            "customer.address.postal_code",
+        ),
+        ("phone-number-restricted", "customer.phone"),
+    ] {
+        assert_fires(&d, review, rule, Some(field));
+    }
     // A US-person claim that the address contradicts is reviewed, and the applicant is then
     // a foreign person who must give everything: the complete example does.
     let d = decide(&p, &with(complete(), &[("/customer/us_person", j!(true))]));

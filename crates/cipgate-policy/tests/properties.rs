@@ -381,11 +381,15 @@ fn to_form(doc: &Doc, seed: Option<u64>) -> String {
 fn facts_strategy() -> impl Strategy<Value = GatewayFacts> {
     (
         prop::option::of(prop::sample::select(vec!["DE", "US", "CU", "IR", "cu", ""])),
+        prop::option::of(prop::sample::select(vec![
+            "UA-43", "UA-14", "DE-BE", "ua-43", "43",
+        ])),
         prop::option::of(any::<[u8; 4]>()),
         prop::option::of(0i64..4_000_000_000),
     )
-        .prop_map(|(geo, ip, time)| GatewayFacts {
+        .prop_map(|(geo, region, ip, time)| GatewayFacts {
             geo_country: geo.map(str::to_string),
+            geo_region: region.map(str::to_string),
             client_ip: ip.map(std::net::IpAddr::from),
             time,
         })

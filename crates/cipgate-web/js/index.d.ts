@@ -75,6 +75,8 @@ export interface GatewayFacts {
   clientIp?: string;
   /** The client's country, as a trusted edge in front of the gateway geolocates it. */
   geoCountry?: string;
+  /** The client's region as an ISO 3166-2 code (`UA-43`), from the same trusted edge. */
+  geoRegion?: string;
   /** Seconds since the Unix epoch; default now. */
   time?: number;
 }

@@ -60,7 +60,7 @@ export function decide(body, contentType, facts = {}) {
   required(policyRef);
   const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
   const time = facts.time ?? Math.floor(Date.now() / 1000);
-  return decideBody(bytes, contentType ?? undefined, time, facts.clientIp, facts.geoCountry);
+  return decideBody(bytes, contentType ?? undefined, time, facts.clientIp, facts.geoCountry, facts.geoRegion);
 }
 
 /** Decides a signup given as a plain object, a FormData or a form element. */

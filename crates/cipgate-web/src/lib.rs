@@ -30,6 +30,7 @@ pub fn decide(
     time: Option<f64>,
     client_ip: Option<String>,
     geo_country: Option<String>,
+    geo_region: Option<String>,
 ) -> Result<String, JsError> {
     let client_ip = match client_ip {
         Some(ip) => Some(
@@ -41,6 +42,7 @@ pub fn decide(
     let facts = GatewayFacts {
         client_ip,
         geo_country,
+        geo_region,
         // `as` saturates; a non-finite time is no time.
         time: time.filter(|t| t.is_finite()).map(|t| t.floor() as i64),
     };

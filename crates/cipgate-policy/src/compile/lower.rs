@@ -4,13 +4,15 @@
 use super::diagnostics::{closest, Diagnostic, Position};
 use super::yaml::{Key, Node, NodeKind};
 use crate::decision::{Code, Outcome};
+use crate::formats;
 use crate::image::{named_facts_only, reads_elements, reads_facts_only};
 use crate::ir::{
-    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListEntry, ListKind, Meta,
-    NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
+    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListKind, Meta, NamedCond,
+    NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
 };
-use crate::{formats, tables};
 use std::collections::HashMap;
+
+mod lists;
 
 const UNICODE_HELP: &str = "cipgate builds patterns without Unicode classes to keep modules small: write [0-9] for \\d, [A-Za-z] for letters, and spell out case variants instead of (?i)";
 
@@ -43,8 +45,6 @@ const FIELD_KEYS: &[&str] = &[
     "citation",
     "rule",
 ];
-const LIST_KEYS: &[&str] = &["type", "description", "private", "entries"];
-const ENTRY_KEYS: &[&str] = &["reason", "citation"];
 const RULE_KEYS: &[&str] = &[
     "id", "outcome", "code", "for_each", "require", "field", "when", "message", "citation",
 ];
@@ -799,144 +799,6 @@ impl Lowering {
         Some(index)
     }
 
-    // --- named lists ------------------------------------------------------------------------
-
-    fn named_lists(&mut self, node: &Node) {
-        let Some(entries) = self.mapping(node, "`lists`") else {
-            return;
-        };
-        for (key, decl) in entries {
-            let Some(d) = self.mapping(decl, &format!("the list `{}`", key.text)) else {
-                continue;
-            };
-            self.known_keys(d, LIST_KEYS, "a list");
-            let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
-            let kind = match get("type").and_then(|n| self.text(n, "`type`")).as_deref() {
-                Some("country") => ListKind::Country,
-                Some("subdivision") => ListKind::Subdivision,
-                Some("text") => ListKind::Text,
-                Some(other) => {
-                    self.error_help(
-                        get("type").map_or(key.at, |n| n.at),
-                        format!("unknown list type `{other}`"),
-                        "the list types are country, subdivision and text",
-                    );
-                    continue;
-                }
-                None => {
-                    self.error_help(
-                        key.at,
-                        format!("the list `{}` has no `type`", key.text),
-                        "add `type: country`, `type: subdivision` or `type: text`",
-                    );
-                    continue;
-                }
-            };
-            // Private lists stay at the gateway: the browser module never carries them.
-            let private = match get("private") {
-                Some(n) => self.boolean(n, "`private`").unwrap_or(true),
-                None => false,
-            };
-            let mut list_entries = Vec::new();
-            match get("entries") {
-                Some(n) => {
-                    for (value, entry) in self.mapping(n, "`entries`").unwrap_or_default() {
-                        if let Some(e) = self.list_entry(kind, value, entry) {
-                            list_entries.push(e);
-                        }
-                    }
-                }
-                None => self.error(key.at, format!("the list `{}` has no `entries`", key.text)),
-            }
-            self.list_index.insert(key.text.clone(), self.lists.len());
-            self.lists.push(NamedList {
-                name: key.text.clone(),
-                kind,
-                private,
-                entries: list_entries,
-            });
-        }
-    }
-
-    fn list_entry(&mut self, kind: ListKind, value: &Key, entry: &Node) -> Option<ListEntry> {
-        let folded = match kind {
-            ListKind::Country => {
-                self.country_code(&value.text, value.at)?;
-                value.text.clone()
-            }
-            ListKind::Subdivision => {
-                self.subdivision_code(&value.text, value.at)?;
-                value.text.clone()
-            }
-            ListKind::Text => formats::fold_text(&value.text),
-        };
-        let d = self.mapping(entry, "a list entry")?;
-        self.known_keys(d, ENTRY_KEYS, "a list entry");
-        let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
-        let reason = match get("reason") {
-            Some(n) => self.nonblank(n, "`reason`")?,
-            None => {
-                self.error(
-                    value.at,
-                    format!("the entry `{}` has no `reason`", value.text),
-                );
-                return None;
-            }
-        };
-        let citation = match get("citation") {
-            Some(n) => self.nonblank(n, "`citation`")?,
-            None => {
-                self.error(
-                    value.at,
-                    format!("the entry `{}` has no `citation`", value.text),
-                );
-                return None;
-            }
-        };
-        Some(ListEntry {
-            value: folded,
-            reason,
-            citation,
-        })
-    }
-
-    fn country_code(&mut self, code: &str, at: Position) -> Option<()> {
-        if tables::is_country(code) {
-            return Some(());
-        }
-        let upper = code.trim().to_ascii_uppercase();
-        let help = if tables::is_country(&upper) {
-            format!("country codes are written in capitals: `{upper}`")
-        } else {
-            "use an ISO 3166-1 alpha-2 code such as DE or IR".to_string()
-        };
-        self.error_help(
-            at,
-            format!("`{code}` is not an ISO 3166-1 country code"),
-            help,
-        );
-        None
-    }
-
-    fn subdivision_code(&mut self, code: &str, at: Position) -> Option<()> {
-        if tables::is_subdivision(code) {
-            return Some(());
-        }
-        let upper = code.trim().to_ascii_uppercase();
-        let help = if tables::is_subdivision(&upper) {
-            format!("subdivision codes are written in capitals: `{upper}`")
-        } else {
-            "use an ISO 3166-2 code such as UA-43 (legacy FIPS region numbers are not ISO codes)"
-                .to_string()
-        };
-        self.error_help(
-            at,
-            format!("`{code}` is not an ISO 3166-2 subdivision code"),
-            help,
-        );
-        None
-    }
-
     // --- rules ------------------------------------------------------------------------------
 
     fn rules(&mut self, node: &Node) -> Vec<Rule> {
@@ -1319,12 +1181,16 @@ impl Lowering {
             _ => match self.text(value, "a fact").as_deref() {
                 Some("client_ip") => Some((Subject::Fact(Fact::ClientIp), Kind::Ip)),
                 Some("geo_country") => Some((Subject::Fact(Fact::GeoCountry), Kind::Country)),
+                Some("geo_region") => Some((
+                    Subject::Fact(Fact::GeoRegion),
+                    Kind::Text(Some(Format::Subdivision)),
+                )),
                 Some("time") => Some((Subject::Fact(Fact::Time), Kind::Time)),
                 Some(other) => {
                     self.error_help(
                         value.at,
                         format!("unknown fact `{other}`"),
-                        "the gateway facts are client_ip, geo_country and time",
+                        "the gateway facts are client_ip, geo_country, geo_region and time",
                     );
                     None
                 }
@@ -1401,6 +1267,10 @@ impl Lowering {
                     Some(ListKind::Country) => kind.is_country(),
                     Some(ListKind::Subdivision) => *kind == Kind::Text(Some(Format::Subdivision)),
                     Some(ListKind::Text) => kind.is_text(),
+                    Some(ListKind::PostalCode) => {
+                        matches!(kind, Kind::Text(Some(Format::PostalCode { .. })))
+                    }
+                    Some(ListKind::PhoneNumber) => *kind == Kind::Text(Some(Format::Phone)),
                     None => false,
                 };
                 if !fits {
@@ -1411,6 +1281,10 @@ impl Lowering {
                             match list_kind {
                                 Some(ListKind::Country) => "country codes",
                                 Some(ListKind::Subdivision) => "subdivision codes",
+                                Some(ListKind::PostalCode) =>
+                                    "postal codes (test a `format: postal_code` field)",
+                                Some(ListKind::PhoneNumber) =>
+                                    "telephone number prefixes (test a `format: phone` field)",
                                 _ => "names",
                             }
                         ),

@@ -6,8 +6,9 @@ use super::{LoadError, Section, FORMAT, HEADER_LEN, MAGIC, MAX_CONDITION_DEPTH};
 use crate::decision::{Code, Outcome};
 use crate::dfa::Dfa;
 use crate::ir::{
-    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListEntry, ListKind, Meta,
-    NamedCond, NamedList, Network, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
+    BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, Input, ListEntry,
+    ListKind, Meta, NamedCond, NamedList, Network, PolicyIr, Predicate, Rule, RuleText, Scalar,
+    Subject,
 };
 use sha2::{Digest, Sha256};
 
@@ -93,16 +94,12 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
                 0 => ListKind::Country,
                 1 => ListKind::Subdivision,
                 2 => ListKind::Text,
+                3 => ListKind::PostalCode,
+                4 => ListKind::PhoneNumber,
                 _ => return Err(r.bad("unknown list kind")),
             },
             private: r.bool()?,
-            entries: r.list(|r| {
-                Ok(ListEntry {
-                    value: r.string(&strings)?,
-                    reason: r.string(&strings)?,
-                    citation: r.string(&strings)?,
-                })
-            })?,
+            entries: r.list(|r| list_entry(r, &strings))?,
         })
     })?;
     r.end()?;
@@ -397,6 +394,46 @@ fn rule(r: &mut Reader<'_>, strings: &[String]) -> Result<Rule, LoadError> {
     })
 }
 
+fn list_entry(r: &mut Reader<'_>, strings: &[String]) -> Result<ListEntry, LoadError> {
+    let value = match r.u8()? {
+        0 => EntryValue::Exact(r.string(strings)?),
+        1 => EntryValue::PostalCodes {
+            country: r.string(strings)?,
+            first: r.string(strings)?,
+            last: r.string(strings)?,
+        },
+        2 => EntryValue::PhonePrefix(r.string(strings)?),
+        _ => return Err(r.bad("unknown list entry kind")),
+    };
+    let reason = r.string(strings)?;
+    let citation = r.string(strings)?;
+    let outcome = match r.u8()? {
+        0 => None,
+        tag => Some(outcome(tag - 1).ok_or_else(|| r.bad("unknown outcome"))?),
+    };
+    let message = if r.bool()? {
+        Some(r.string(strings)?)
+    } else {
+        None
+    };
+    let mut time = || -> Result<Option<i64>, LoadError> {
+        Ok(if r.bool()? {
+            Some(i64::from_le_bytes(array(r.take(8)?)?))
+        } else {
+            None
+        })
+    };
+    Ok(ListEntry {
+        value,
+        reason,
+        citation,
+        outcome,
+        message,
+        effective: time()?,
+        expires: time()?,
+    })
+}
+
 pub(super) fn outcome(tag: u8) -> Option<Outcome> {
     Outcome::ALL.get(usize::from(tag)).copied()
 }
@@ -440,6 +477,7 @@ fn subject(r: &mut Reader<'_>) -> Result<Subject, LoadError> {
             0 => Fact::ClientIp,
             1 => Fact::GeoCountry,
             2 => Fact::Time,
+            3 => Fact::GeoRegion,
             _ => return Err(r.bad("unknown gateway fact")),
         }),
         _ => return Err(r.bad("unknown subject")),

@@ -5,8 +5,8 @@ use super::{Section, FORMAT, HEADER_LEN, MAGIC, MAX_CONDITION_DEPTH};
 use crate::compile::dfa_build::build_dfa;
 use crate::decision::{Code, Outcome};
 use crate::ir::{
-    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, ListKind, PolicyIr, Predicate,
-    Rule, Scalar, Subject,
+    BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind,
+    PolicyIr, Predicate, Rule, Scalar, Subject,
 };
 use crate::tables::{self, PostalCode};
 use sha2::{Digest, Sha256};
@@ -59,13 +59,11 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
             ListKind::Country => 0,
             ListKind::Subdivision => 1,
             ListKind::Text => 2,
+            ListKind::PostalCode => 3,
+            ListKind::PhoneNumber => 4,
         });
         w.bool(list.private);
-        w.list(&list.entries, |w, e| {
-            w.string(&e.value);
-            w.string(&e.reason);
-            w.string(&e.citation);
-        });
+        w.list(&list.entries, list_entry);
     });
     let lists = w.finish();
     let tables = ir
@@ -420,7 +418,53 @@ fn subject(w: &mut Writer, s: &Subject) {
                 Fact::ClientIp => 0,
                 Fact::GeoCountry => 1,
                 Fact::Time => 2,
+                Fact::GeoRegion => 3,
             });
+        }
+    }
+}
+
+fn list_entry(w: &mut Writer, e: &ListEntry) {
+    match &e.value {
+        EntryValue::Exact(v) => {
+            w.u8(0);
+            w.string(v);
+        }
+        EntryValue::PostalCodes {
+            country,
+            first,
+            last,
+        } => {
+            w.u8(1);
+            w.string(country);
+            w.string(first);
+            w.string(last);
+        }
+        EntryValue::PhonePrefix(digits) => {
+            w.u8(2);
+            w.string(digits);
+        }
+    }
+    w.string(&e.reason);
+    w.string(&e.citation);
+    // Options as 0 for none, else the value's tag plus one.
+    w.u8(e
+        .outcome
+        .map_or(0, |o| tag(&Outcome::ALL, &o).saturating_add(1)));
+    match &e.message {
+        Some(m) => {
+            w.bool(true);
+            w.string(m);
+        }
+        None => w.bool(false),
+    }
+    for time in [e.effective, e.expires] {
+        match time {
+            Some(t) => {
+                w.bool(true);
+                w.out.extend_from_slice(&t.to_le_bytes());
+            }
+            None => w.bool(false),
         }
     }
 }

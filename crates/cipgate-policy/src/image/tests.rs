@@ -9,6 +9,7 @@
 )]
 
 use super::*;
+use crate::decision::Outcome;
 use crate::ir::{Cond, Format, PolicyIr, Predicate, Subject};
 use sha2::{Digest, Sha256};
 
@@ -298,7 +299,44 @@ fn the_validator_refuses_what_the_evaluator_cannot_follow() {
                     .iter()
                     .position(|l| l.kind == crate::ir::ListKind::Country)
                     .unwrap();
-                ir.lists[l].entries[0].value = "XX".into();
+                ir.lists[l].entries[0].value = crate::ir::EntryValue::Exact("XX".into());
+            }),
+        ),
+        (
+            "a phone prefix in a country list",
+            Box::new(|ir| {
+                let l = country_list(ir);
+                ir.lists[l].entries[0].value = crate::ir::EntryValue::PhonePrefix("7978".into());
+            }),
+        ),
+        (
+            "a list entry whose outcome is incomplete",
+            Box::new(|ir| {
+                let l = country_list(ir);
+                ir.lists[l].entries[0].outcome = Some(Outcome::Incomplete);
+            }),
+        ),
+        (
+            "a list entry that expires before it takes effect",
+            Box::new(|ir| {
+                let l = country_list(ir);
+                ir.lists[l].entries[0].effective = Some(2_000_000_000);
+                ir.lists[l].entries[0].expires = Some(1_000_000_000);
+            }),
+        ),
+        (
+            "a postal-code range that ends before it starts",
+            Box::new(|ir| {
+                let l = ir
+                    .lists
+                    .iter()
+                    .position(|l| l.kind == crate::ir::ListKind::PostalCode)
+                    .unwrap();
+                ir.lists[l].entries[0].value = crate::ir::EntryValue::PostalCodes {
+                    country: "UA".into(),
+                    first: "98".into(),
+                    last: "95".into(),
+                };
             }),
         ),
         (
@@ -306,6 +344,12 @@ fn the_validator_refuses_what_the_evaluator_cannot_follow() {
             Box::new(move |ir| ir.fields[list_field].list = Some(list_field)),
         ),
     ];
+    fn country_list(ir: &PolicyIr) -> usize {
+        ir.lists
+            .iter()
+            .position(|l| l.kind == crate::ir::ListKind::Country)
+            .unwrap()
+    }
     for (what, mutate) in mutations {
         let mut bad = ir.clone();
         mutate(&mut bad);

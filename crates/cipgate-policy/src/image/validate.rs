@@ -4,10 +4,11 @@
 //! writing an image and every runtime after reading one, so the evaluator can follow indices
 //! without fallbacks that would quietly turn a deny rule off.
 
+use crate::decision::Outcome;
 use crate::formats::fold_text;
 use crate::ir::{
-    Cond, Fact, Field, FieldType, Format, ListKind, NamedCond, PolicyIr, Predicate, Rule, Scalar,
-    Subject,
+    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, NamedCond, PolicyIr,
+    Predicate, Rule, Scalar, Subject,
 };
 use crate::tables;
 
@@ -41,7 +42,9 @@ pub(crate) fn validate(ir: &PolicyIr, postal_codes: &[[u8; 2]]) -> Check {
             .map_err(|e| format!("field {i} (`{}`): {e}", field.name))?;
     }
     for list in &ir.lists {
-        v.list_entries(list.kind, list.entries.iter().map(|e| e.value.as_str()))
+        list.entries
+            .iter()
+            .try_for_each(|e| list_entry(list.kind, e))
             .map_err(|e| format!("list `{}`: {e}", list.name))?;
     }
     // In order: a named condition may refer only to those before it, whose facts are known.
@@ -180,25 +183,6 @@ impl<'a> Validator<'a> {
             return Err("its validity rule has no id, message or citation".into());
         }
         Ok(())
-    }
-
-    fn list_entries<'v>(&self, kind: ListKind, mut values: impl Iterator<Item = &'v str>) -> Check {
-        let bad = values.find(|v| match kind {
-            ListKind::Country => !tables::is_country(v),
-            ListKind::Subdivision => !tables::is_subdivision(v),
-            ListKind::Text => fold_text(v) != *v || v.is_empty(),
-        });
-        match bad {
-            Some(v) => Err(format!(
-                "the entry `{v}` is not a valid {} entry",
-                match kind {
-                    ListKind::Country => "country",
-                    ListKind::Subdivision => "subdivision",
-                    ListKind::Text => "text",
-                }
-            )),
-            None => Ok(()),
-        }
     }
 
     /// Checks a named condition and returns the list whose elements it reads. It may refer only
@@ -360,6 +344,7 @@ impl<'a> Validator<'a> {
             }
             Subject::Fact(Fact::ClientIp) => Ok(Kind::Ip),
             Subject::Fact(Fact::GeoCountry) => Ok(Kind::Country),
+            Subject::Fact(Fact::GeoRegion) => Ok(Kind::Text(Some(&Format::Subdivision))),
             Subject::Fact(Fact::Time) => Ok(Kind::Time),
         }
     }
@@ -382,6 +367,10 @@ impl<'a> Validator<'a> {
                         ListKind::Country => kind.is_country(),
                         ListKind::Subdivision => kind == Kind::Text(Some(&Format::Subdivision)),
                         ListKind::Text => kind.is_text(),
+                        ListKind::PostalCode => {
+                            matches!(kind, Kind::Text(Some(Format::PostalCode { .. })))
+                        }
+                        ListKind::PhoneNumber => kind == Kind::Text(Some(&Format::Phone)),
                     }
             }
             Predicate::Matches(i) => *i < self.ir.patterns.len() && kind.is_text(),
@@ -415,6 +404,57 @@ impl<'a> Validator<'a> {
             ))
         }
     }
+}
+
+/// An entry's value is of its list's kind and well formed, and what else it carries is usable.
+fn list_entry(kind: ListKind, entry: &ListEntry) -> Check {
+    let prefix = |p: &str, max: usize| {
+        !p.is_empty()
+            && p.len() <= max
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    };
+    let fits = match (kind, &entry.value) {
+        (ListKind::Country, EntryValue::Exact(v)) => tables::is_country(v),
+        (ListKind::Subdivision, EntryValue::Exact(v)) => tables::is_subdivision(v),
+        (ListKind::Text, EntryValue::Exact(v)) => fold_text(v) == *v && !v.is_empty(),
+        (
+            ListKind::PostalCode,
+            EntryValue::PostalCodes {
+                country,
+                first,
+                last,
+            },
+        ) => {
+            tables::is_country(country)
+                && prefix(first, 10)
+                && prefix(last, 10)
+                && first.len() == last.len()
+                && first <= last
+        }
+        (ListKind::PhoneNumber, EntryValue::PhonePrefix(digits)) => {
+            prefix(digits, 15)
+                && tables::calling_countries(digits).is_some_and(|(code, _)| code <= digits.len())
+        }
+        _ => false,
+    };
+    if !fits {
+        return Err(format!("the entry {:?} does not fit the list", entry.value));
+    }
+    if entry.reason.is_empty() || entry.citation.is_empty() {
+        return Err("an entry has no reason or citation".into());
+    }
+    if !matches!(entry.outcome, None | Some(Outcome::Deny | Outcome::Review))
+        || entry.message.as_deref() == Some("")
+    {
+        return Err("an entry's outcome is not deny or review, or its message is empty".into());
+    }
+    if let (Some(from), Some(to)) = (entry.effective, entry.expires) {
+        if to <= from {
+            return Err("an entry expires before it takes effect".into());
+        }
+    }
+    Ok(())
 }
 
 /// Whether any field or condition reads postal-code formats.

@@ -1,0 +1,358 @@
+//! Lowering the `lists:` section: each list's type, and each entry's value (checked against
+//! the code tables), reason, citation, and the outcome, message and dates it may carry.
+
+use super::super::diagnostics::Position;
+use super::super::yaml::{Key, Node};
+use super::Lowering;
+use crate::decision::Outcome;
+use crate::ir::{EntryValue, ListEntry, ListKind, NamedList};
+use crate::{formats, tables};
+
+const LIST_KEYS: &[&str] = &["type", "description", "private", "entries"];
+const ENTRY_KEYS: &[&str] = &[
+    "reason",
+    "citation",
+    "outcome",
+    "message",
+    "effective",
+    "expires",
+];
+const LIST_TYPES: &[(&str, ListKind)] = &[
+    ("country", ListKind::Country),
+    ("subdivision", ListKind::Subdivision),
+    ("text", ListKind::Text),
+    ("postal_code", ListKind::PostalCode),
+    ("phone_number", ListKind::PhoneNumber),
+];
+/// Longest prefix a postal-code entry may give (the longest postal codes have 10 characters).
+const MAX_POSTAL_PREFIX: usize = 10;
+
+impl Lowering {
+    pub(super) fn named_lists(&mut self, node: &Node) {
+        let Some(entries) = self.mapping(node, "`lists`") else {
+            return;
+        };
+        for (key, decl) in entries {
+            let Some(d) = self.mapping(decl, &format!("the list `{}`", key.text)) else {
+                continue;
+            };
+            self.known_keys(d, LIST_KEYS, "a list");
+            let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
+            let Some(kind) = self.list_kind(key, get("type")) else {
+                continue;
+            };
+            // Private lists stay at the gateway: the browser module never carries them.
+            let private = match get("private") {
+                Some(n) => self.boolean(n, "`private`").unwrap_or(true),
+                None => false,
+            };
+            let mut list_entries = Vec::new();
+            match get("entries") {
+                Some(n) => {
+                    for (value, entry) in self.mapping(n, "`entries`").unwrap_or_default() {
+                        if let Some(e) = self.list_entry(kind, value, entry) {
+                            list_entries.push((value.at, e));
+                        }
+                    }
+                }
+                None => self.error(key.at, format!("the list `{}` has no `entries`", key.text)),
+            }
+            self.check_overlaps(&list_entries);
+            self.list_index.insert(key.text.clone(), self.lists.len());
+            self.lists.push(NamedList {
+                name: key.text.clone(),
+                kind,
+                private,
+                entries: list_entries.into_iter().map(|(_, e)| e).collect(),
+            });
+        }
+    }
+
+    fn list_kind(&mut self, list: &Key, node: Option<&Node>) -> Option<ListKind> {
+        let types: Vec<&str> = LIST_TYPES.iter().map(|(name, _)| *name).collect();
+        let Some(node) = node else {
+            self.error_help(
+                list.at,
+                format!("the list `{}` has no `type`", list.text),
+                format!("add `type:` with one of {}", types.join(", ")),
+            );
+            return None;
+        };
+        let name = self.text(node, "`type`")?;
+        let found = LIST_TYPES.iter().find(|(n, _)| *n == name);
+        if found.is_none() {
+            let help = match super::closest(&name, types.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("the list types are {}", types.join(", ")),
+            };
+            self.error_help(node.at, format!("unknown list type `{name}`"), help);
+        }
+        found.map(|(_, kind)| *kind)
+    }
+
+    fn list_entry(&mut self, kind: ListKind, value: &Key, entry: &Node) -> Option<ListEntry> {
+        let matched = match kind {
+            ListKind::Country => {
+                self.country_code(&value.text, value.at)?;
+                EntryValue::Exact(value.text.clone())
+            }
+            ListKind::Subdivision => {
+                self.subdivision_code(&value.text, value.at)?;
+                EntryValue::Exact(value.text.clone())
+            }
+            ListKind::Text => EntryValue::Exact(formats::fold_text(&value.text)),
+            ListKind::PostalCode => self.postal_code_entry(value)?,
+            ListKind::PhoneNumber => self.phone_prefix_entry(value)?,
+        };
+        let d = self.mapping(entry, "a list entry")?;
+        self.known_keys(d, ENTRY_KEYS, "a list entry");
+        let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
+        let required = |l: &mut Lowering, k: &str| match get(k) {
+            Some(n) => l.nonblank(n, &format!("`{k}`")),
+            None => {
+                l.error(value.at, format!("the entry `{}` has no `{k}`", value.text));
+                None
+            }
+        };
+        let reason = required(self, "reason");
+        let citation = required(self, "citation");
+        let outcome = match get("outcome") {
+            Some(n) => Some(self.entry_outcome(n)?),
+            None => None,
+        };
+        let message = match get("message") {
+            Some(n) => Some(self.nonblank(n, "`message`")?),
+            None => None,
+        };
+        let effective = match get("effective") {
+            Some(n) => Some(self.date(n)?),
+            None => None,
+        };
+        let expires = match get("expires") {
+            Some(n) => Some(self.date(n)?),
+            None => None,
+        };
+        if let (Some(from), Some(to), Some(n)) = (effective, expires, get("expires")) {
+            if to <= from {
+                self.error(n.at, "the entry expires before it takes effect");
+                return None;
+            }
+        }
+        Some(ListEntry {
+            value: matched,
+            reason: reason?,
+            citation: citation?,
+            outcome,
+            message,
+            effective,
+            expires,
+        })
+    }
+
+    /// `UA 95000-98999` (a range), `RU 295-298` (a range of prefixes) or `UA 99` (one prefix).
+    fn postal_code_entry(&mut self, value: &Key) -> Option<EntryValue> {
+        let help = "write the country code, a space, then a prefix (`UA 99`) or a range of \
+                    prefixes of one length (`UA 95000-98999`, `RU 295-298`)";
+        let Some((country, range)) = value.text.split_once(' ') else {
+            self.error_help(
+                value.at,
+                format!("`{}` is not a postal-code entry", value.text),
+                help,
+            );
+            return None;
+        };
+        self.country_code(country, value.at)?;
+        if matches!(
+            tables::postal_code(country),
+            tables::PostalCode::NotUsed | tables::PostalCode::Unknown
+        ) {
+            self.error(
+                value.at,
+                format!("{country} has no postal codes that cipgate knows the format of"),
+            );
+            return None;
+        }
+        let (first, last) = range.trim().split_once('-').unwrap_or((range, range));
+        let (first, last) = (first.trim(), last.trim());
+        let well_formed = |p: &str| {
+            !p.is_empty()
+                && p.len() <= MAX_POSTAL_PREFIX
+                && p.bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        };
+        if !well_formed(first) || !well_formed(last) || first.len() != last.len() || first > last {
+            self.error_help(
+                value.at,
+                format!("`{range}` is not a prefix or a range of prefixes"),
+                format!(
+                    "{help}; prefixes are digits and capital letters, at most \
+                     {MAX_POSTAL_PREFIX}, the first not after the last"
+                ),
+            );
+            return None;
+        }
+        Some(EntryValue::PostalCodes {
+            country: country.to_string(),
+            first: first.to_string(),
+            last: last.to_string(),
+        })
+    }
+
+    /// `+7 978`: a calling code and the first digits of national numbers.
+    fn phone_prefix_entry(&mut self, value: &Key) -> Option<EntryValue> {
+        let digits: String = value
+            .text
+            .strip_prefix('+')
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect();
+        let known = tables::calling_countries(&digits)
+            .is_some_and(|(code, _)| code <= digits.len() && digits.len() <= 15);
+        if !known {
+            self.error_help(
+                value.at,
+                format!("`{}` is not a telephone number prefix", value.text),
+                "write + and a calling code, then the first digits of the national number, \
+                 as E.164 numbers begin: `+7 978`, `+380 65`",
+            );
+            return None;
+        }
+        Some(EntryValue::PhonePrefix(digits))
+    }
+
+    fn entry_outcome(&mut self, node: &Node) -> Option<Outcome> {
+        let text = self.text(node, "`outcome`")?;
+        match Outcome::ALL.iter().find(|o| o.as_str() == text) {
+            Some(o @ (Outcome::Deny | Outcome::Review)) => Some(*o),
+            _ => {
+                self.error_help(
+                    node.at,
+                    format!("`{text}` is not an outcome a list entry can have"),
+                    "a list entry's outcome is deny or review",
+                );
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, node: &Node) -> Option<i64> {
+        let text = self.text(node, "a date")?;
+        let parsed = formats::parse_timestamp(&text);
+        if parsed.is_none() {
+            self.error_help(
+                node.at,
+                format!("`{text}` is not a date"),
+                "write dates as 2026-01-31 or 2026-01-31T12:00:00Z",
+            );
+        }
+        parsed
+    }
+
+    /// Entries that share some codes but not all are ambiguous (which reason applies?); an
+    /// entry inside another is not: the inner one applies, as in a routing table.
+    fn check_overlaps(&mut self, entries: &[(Position, ListEntry)]) {
+        for (i, (at, entry)) in entries.iter().enumerate() {
+            let earlier = entries.get(..i).unwrap_or_default();
+            let clash = earlier
+                .iter()
+                .find(|(_, other)| ambiguous(&entry.value, &other.value));
+            if let Some((_, other)) = clash {
+                let message = format!(
+                    "this entry covers some of the codes that `{}` covers",
+                    describe(&other.value)
+                );
+                self.error_help(
+                    *at,
+                    message,
+                    "make the ranges meet nowhere, or put one wholly inside the other \
+                     (the inner one then applies to its codes)",
+                );
+            }
+        }
+    }
+
+    pub(super) fn country_code(&mut self, code: &str, at: Position) -> Option<()> {
+        if tables::is_country(code) {
+            return Some(());
+        }
+        let upper = code.trim().to_ascii_uppercase();
+        let help = if tables::is_country(&upper) {
+            format!("country codes are written in capitals: `{upper}`")
+        } else {
+            "use an ISO 3166-1 alpha-2 code such as DE or IR".to_string()
+        };
+        self.error_help(
+            at,
+            format!("`{code}` is not an ISO 3166-1 country code"),
+            help,
+        );
+        None
+    }
+
+    pub(super) fn subdivision_code(&mut self, code: &str, at: Position) -> Option<()> {
+        if tables::is_subdivision(code) {
+            return Some(());
+        }
+        let upper = code.trim().to_ascii_uppercase();
+        let help = if tables::is_subdivision(&upper) {
+            format!("subdivision codes are written in capitals: `{upper}`")
+        } else {
+            "use an ISO 3166-2 code such as UA-43 (legacy FIPS region numbers are not ISO codes)"
+                .to_string()
+        };
+        self.error_help(
+            at,
+            format!("`{code}` is not an ISO 3166-2 subdivision code"),
+            help,
+        );
+        None
+    }
+}
+
+/// Two entries that cover the same codes, or some of each other's.
+fn ambiguous(a: &EntryValue, b: &EntryValue) -> bool {
+    match (a, b) {
+        (
+            EntryValue::PostalCodes {
+                country: c1,
+                first: f1,
+                last: l1,
+            },
+            EntryValue::PostalCodes {
+                country: c2,
+                first: f2,
+                last: l2,
+            },
+        ) if c1 == c2 => {
+            // Compare at the shorter length: `83-87` and `83000-83999` meet at `83`.
+            let n = f1.len().min(f2.len());
+            let cut = |s: &str| s.get(..n).unwrap_or(s).to_string();
+            let meet = cut(f1) <= cut(l2) && cut(f2) <= cut(l1);
+            let inside = |(f, l): (&str, &str), (fo, lo): (&str, &str)| {
+                f.len() >= fo.len() && cut(f) >= cut(fo) && cut(l) <= cut(lo)
+            };
+            let same = f1 == f2 && l1 == l2;
+            meet && (same || !(inside((f1, l1), (f2, l2)) || inside((f2, l2), (f1, l1))))
+        }
+        (EntryValue::PhonePrefix(a), EntryValue::PhonePrefix(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn describe(value: &EntryValue) -> String {
+    match value {
+        EntryValue::Exact(v) => v.clone(),
+        EntryValue::PostalCodes {
+            country,
+            first,
+            last,
+        } if first == last => format!("{country} {first}"),
+        EntryValue::PostalCodes {
+            country,
+            first,
+            last,
+        } => format!("{country} {first}-{last}"),
+        EntryValue::PhonePrefix(digits) => format!("+{digits}"),
+    }
+}
