@@ -227,6 +227,7 @@ def envoy_config(
     admin_port: int,
     upstream_port: int,
     access_log: Path,
+    audit_log: Path,
     plugin_config: str | None,
 ) -> dict:
     """The example configuration written by `cipgate build`, so the tests prove that one,
@@ -237,8 +238,9 @@ def envoy_config(
     listener["address"]["socket_address"]["port_value"] = listener_port
     (hcm,) = listener["filter_chains"][0]["filters"]
     hcm = hcm["typed_config"]
-    (log,) = hcm["access_log"]
-    log["typed_config"]["path"] = str(access_log)
+    requests, audit = hcm["access_log"]
+    requests["typed_config"]["path"] = str(access_log)
+    audit["typed_config"]["path"] = str(audit_log)
     (cipgate,) = [f for f in hcm["http_filters"] if f["name"] == "cipgate"]
     wasm = cipgate["typed_config"]["config"]
     wasm["vm_config"]["code"]["local"]["filename"] = str(module)
@@ -258,6 +260,7 @@ class Envoy:
         self.port = ports["listener"]
         self.admin_port = ports["admin"]
         self.access_log_path = workdir / "access.log"
+        self.audit_log_path = workdir / "audit.log"
         self.log_path = workdir / "envoy.log"
         config_path = workdir / "envoy.yaml"
         config_path.write_text(json.dumps(config, indent=1))  # JSON is YAML
@@ -269,6 +272,9 @@ class Envoy:
                 "--concurrency", "1",
                 "--disable-hot-restart",
                 "--log-level", "info",
+                # Access-log files (the audit log among them) are written out every 10 s by
+                # default; the tests read them right after each request.
+                "--file-flush-interval-msec", "100",
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -307,25 +313,24 @@ class Envoy:
         return self.log_path.read_text(errors="replace")
 
     def audit_records(self) -> list[dict]:
-        """The filter's audit lines: Envoy prefixes each Wasm log message, the JSON follows."""
-        records = []
-        for line in self.log_text().splitlines():
-            start = line.find('{"event":"cipgate.decision"')
-            if start >= 0:
-                records.append(json.loads(line[start:]))
-        return records
+        """The audit log: one JSON record per decision, written by Envoy's access log from the
+        filter state the filter left."""
+        if not self.audit_log_path.exists():
+            return []
+        return [json.loads(line) for line in self.audit_log_path.read_text().splitlines()]
 
     def audit_record(self, request_id: str, timeout: float = 5.0) -> dict:
         deadline = time.monotonic() + timeout
         while True:
             found = [r for r in self.audit_records() if r.get("request_id") == request_id]
             if found or time.monotonic() > deadline:
-                assert len(found) == 1, f"audit records for {request_id}: {found}"
+                assert len(found) == 1, (f"audit records for {request_id}: {found} in "
+                                         f"{[r.get('request_id') for r in self.audit_records()]}")
                 return found[0]
             time.sleep(0.05)
 
     def access_log(self, request_id: str, timeout: float = 10.0) -> dict:
-        """The JSON access-log entry of one request (Envoy flushes the file every second)."""
+        """The JSON access-log entry of one request."""
         deadline = time.monotonic() + timeout
         while True:
             entries = []
@@ -374,6 +379,7 @@ def envoy_factory(dist, upstream):
             admin_port=ports["admin"],
             upstream_port=upstream.port,
             access_log=workdir / "access.log",
+            audit_log=workdir / "audit.log",
             plugin_config=plugin_config,
         )
         if edit is not None:

@@ -135,7 +135,7 @@ fn the_module_decides_like_the_native_evaluator_however_the_body_arrives() {
 }
 
 #[test]
-fn the_module_counts_decisions_and_logs_an_audit_line() {
+fn the_module_counts_decisions_and_leaves_an_audit_record_in_filter_state() {
     let mut filter = support::cipgate().instantiate(b"{}").unwrap();
     let configured = filter.logs();
     assert!(
@@ -148,11 +148,21 @@ fn the_module_counts_decisions_and_logs_an_audit_line() {
     let outcome = native(EMBARGOED).outcome;
     let counter = format!("cipgate_decisions.outcome.{}", outcome.as_str());
     assert_eq!(exchange.metrics[&counter], 1);
+    // The audit record goes to filter state for Envoy's access log, not to the proxy's log.
+    let audit = exchange
+        .filter_state
+        .get(&vec!["cipgate.audit".to_owned()])
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .unwrap_or_default();
+    let record: serde_json::Value = serde_json::from_str(&audit).unwrap();
+    assert_eq!(record["event"], "cipgate.decision");
+    assert_eq!(record["outcome"], outcome.as_str());
+    assert_eq!(record["policy_sha256"], native_policy().sha256());
     assert!(
-        exchange
+        !exchange
             .logs
             .iter()
-            .any(|l| l.message.contains("\"cipgate.decision\"")),
+            .any(|l| l.message.contains("cipgate.decision")),
         "{:?}",
         exchange.logs
     );

@@ -53,7 +53,7 @@ def start_with_policy(dist, upstream, probe_module):
         config = envoy_config(
             example=dist.example, module=probe_module, listener_port=ports["listener"],
             admin_port=ports["admin"], upstream_port=upstream.port,
-            access_log=workdir / "access.log", plugin_config="",
+            access_log=workdir / "access.log", audit_log=workdir / "audit.log", plugin_config="",
         )
         hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
         (wasm,) = [f for f in hcm["typed_config"]["http_filters"] if f["name"] == "cipgate"]

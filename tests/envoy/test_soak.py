@@ -116,7 +116,7 @@ def soak_envoy(dist):
     config = envoy_config(
         example=dist.example, module=dist.module, listener_port=ports["listener"],
         admin_port=ports["admin"], upstream_port=upstream.port,
-        access_log=Path("/dev/null"), plugin_config="",
+        access_log=Path("/dev/null"), audit_log=Path("/dev/null"), plugin_config="",
     )
     proxy = Envoy(envoy_binary(), workdir, config, ports)
     proxy.wait_ready()

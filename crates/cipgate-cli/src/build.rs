@@ -201,6 +201,7 @@ static_resources:
                 merge_slashes: true
                 path_with_escaped_slashes_action: UNESCAPE_AND_REDIRECT
                 access_log:
+                  # Every request.
                   - name: envoy.access_loggers.file
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
@@ -213,8 +214,23 @@ static_resources:
                           method: "%REQ(:METHOD)%"
                           path: "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"
                           status: "%RESPONSE_CODE%"
-                          cipgate_outcome: "%FILTER_STATE(wasm.cipgate.outcome:PLAIN)%"
-                          cipgate_rules: "%FILTER_STATE(wasm.cipgate.rules:PLAIN)%"
+                  # cipgate's audit record of each decided signup, one JSON line, as the filter
+                  # left it in filter state: written by the access log, whatever the log level.
+                  # Point it at a file, or use the gRPC or OpenTelemetry access loggers with the
+                  # same format (docs/envoy.md).
+                  - name: envoy.access_loggers.file
+                    filter:
+                      extension_filter:
+                        name: envoy.access_loggers.extension_filters.cel
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
+                          expression: "'wasm.cipgate.audit' in filter_state"
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                      path: /dev/stdout
+                      log_format:
+                        text_format_source:
+                          inline_string: "%FILTER_STATE(wasm.cipgate.audit:PLAIN)%\n"
                 route_config:
                   virtual_hosts:
                     - name: signup

@@ -3,6 +3,7 @@
 
 mod build;
 mod build_web;
+mod diff;
 mod harness_check;
 mod policy_tests;
 mod runtimes;
@@ -23,11 +24,14 @@ Examples:
   cipgate check --policy policies/us-iaas-cip.yaml signup.json
   cipgate check --module dist/us-iaas-cip.wasm signup.json
   cipgate test policies/us-iaas-cip.yaml --junit results.xml
+  cipgate diff policies/us-iaas-cip.yaml changed.yaml policies/examples/signups
   curl -s ... | cipgate check --policy policies/us-iaas-cip.yaml --geo-country DE -
 
 Exit codes of `check`: 0 allow or review, 3 incomplete, 4 reject, 5 deny;
 1 when the policy or the input cannot be read, 2 for usage errors.
-Exit codes of `test`: 0 when every case passes, 1 otherwise.";
+Exit codes of `test`: 0 when every case passes, 1 otherwise.
+Exit codes of `diff`: 0 when no decision changes, 3 when some do, 1 when a policy or the
+corpus cannot be read.";
 
 #[derive(Parser)]
 #[command(name = "cipgate", version, about = "Signup policies for a Customer Identification Program, compiled to WebAssembly", after_help = EXAMPLES)]
@@ -116,7 +120,32 @@ enum Command {
         /// Also write the results as JUnit XML.
         #[arg(long)]
         junit: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
+    /// Decide every signup of a corpus under two policies and report the decisions that
+    /// change, with counts per rule.
+    Diff {
+        /// The policy as it is (a policy file or image).
+        old: PathBuf,
+        /// The policy as proposed.
+        new: PathBuf,
+        /// A directory of .json and .form signups, or a JSON-lines file (.jsonl, .ndjson).
+        corpus: PathBuf,
+        /// Decide as of this time (2027-01-15 or 2027-01-15T12:00:00Z) [default: now]: list
+        /// entries with dates apply by it.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+/// How a command prints its report.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -163,6 +192,7 @@ fn main() -> ExitCode {
             run,
             fail_on_uncovered,
             junit,
+            format,
         } => test_command(
             &policy,
             cases,
@@ -171,9 +201,17 @@ fn main() -> ExitCode {
                 build,
                 run,
                 fail_on_uncovered,
+                format,
             },
             junit.as_deref(),
         ),
+        Command::Diff {
+            old,
+            new,
+            corpus,
+            at,
+            format,
+        } => diff_command(&old, &new, &corpus, at.as_deref(), format),
     };
     match result {
         Ok(code) => code,
@@ -281,6 +319,7 @@ struct TestOptions {
     build: bool,
     run: Option<String>,
     fail_on_uncovered: bool,
+    format: Format,
 }
 
 fn test_command(
@@ -331,18 +370,85 @@ fn test_command(
         .collect();
     let results = policy_tests::run_cases(&compiled.policy, deployed.as_ref(), &selected);
 
-    let mut failed = 0;
-    for result in &results {
+    let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
+    let uncovered = policy_tests::uncovered(&compiled.policy, &results);
+    let uncovered_fails =
+        options.fail_on_uncovered && options.run.is_none() && !uncovered.is_empty();
+    match options.format {
+        Format::Text => print_test_report(&compiled.policy, &results, &uncovered, &options),
+        Format::Json => println!(
+            "{}",
+            policy_tests::json_report(
+                &compiled.policy,
+                &results,
+                options.run.is_none().then_some(&uncovered[..]),
+                options.module.as_deref(),
+                options.build,
+            )
+        ),
+    }
+    if let Some(path) = junit {
+        std::fs::write(path, policy_tests::junit(compiled.policy.id(), &results))
+            .map_err(|e| format!("error: cannot write {}: {e}", path.display()))?;
+    }
+    Ok(if failed == 0 && !uncovered_fails {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn diff_command(
+    old: &Path,
+    new: &Path,
+    corpus: &Path,
+    at: Option<&str>,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let (old, new) = (load_policy(old)?.policy, load_policy(new)?.policy);
+    let corpus = diff::read_corpus(corpus)?;
+    let time = match at {
+        Some(text) => Some(
+            cipgate_policy::formats::parse_timestamp(text).ok_or_else(|| {
+                format!(
+                    "error: --at {text} is not a date such as 2027-01-15 or 2027-01-15T12:00:00Z"
+                )
+            })?,
+        ),
+        None => now(),
+    };
+    let facts = GatewayFacts {
+        time,
+        ..GatewayFacts::default()
+    };
+    let report = diff::compare(&old, &new, &corpus, &facts);
+    match format {
+        Format::Text => print!("{}", diff::to_text(&report, &old, &new)),
+        Format::Json => println!("{}", diff::to_json(&report, &old, &new)),
+    }
+    Ok(if report.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+/// The text report of `cipgate test`: failures, coverage, how the cases were decided.
+fn print_test_report(
+    policy: &CompiledPolicy,
+    results: &[policy_tests::CaseResult],
+    uncovered: &[&str],
+    options: &TestOptions,
+) {
+    for result in results {
         if !result.failures.is_empty() {
-            failed += 1;
             println!("FAIL {}", result.name);
             for failure in &result.failures {
                 println!("  {}", failure.replace('\n', "\n  "));
             }
         }
     }
-    let uncovered = policy_tests::uncovered(&compiled.policy, &results);
-    let total = compiled.policy.ir().rules.len();
+    let total = policy.ir().rules.len();
     if options.run.is_some() {
         println!(
             "coverage: not checked, --run selected {} cases",
@@ -351,7 +457,7 @@ fn test_command(
     } else if uncovered.is_empty() {
         println!(
             "coverage: every rule of {} ({total}) fired in some case",
-            compiled.policy.id()
+            policy.id()
         );
     } else {
         println!(
@@ -360,8 +466,6 @@ fn test_command(
             uncovered.join(", ")
         );
     }
-    let uncovered_fails =
-        options.fail_on_uncovered && options.run.is_none() && !uncovered.is_empty();
     match (&options.module, options.build) {
         (Some(path), _) => println!("decided natively and by {}", path.display()),
         (None, true) => println!("decided natively and by the module built for the test"),
@@ -369,16 +473,8 @@ fn test_command(
             println!("decided natively (--module FILE or --build to check a module too)")
         }
     }
-    if let Some(path) = junit {
-        std::fs::write(path, policy_tests::junit(compiled.policy.id(), &results))
-            .map_err(|e| format!("error: cannot write {}: {e}", path.display()))?;
-    }
+    let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
     println!("{} passed, {failed} failed", results.len() - failed);
-    Ok(if failed == 0 && !uncovered_fails {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 fn read_input(file: &Path) -> Result<Vec<u8>, String> {

@@ -411,6 +411,37 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The results as one JSON object, for CI and editors: every case with its failures and the
+/// rules it fired, the totals, and the rules no case made fire (`None` when `--run` selected
+/// cases, so coverage was not checked).
+pub fn json_report(
+    policy: &CompiledPolicy,
+    results: &[CaseResult],
+    uncovered: Option<&[&str]>,
+    module: Option<&Path>,
+    built: bool,
+) -> String {
+    let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
+    serde_json::json!({
+        "policy": {"id": policy.id(), "version": policy.version(), "sha256": policy.sha256()},
+        "module": match (module, built) {
+            (Some(path), _) => serde_json::json!(path.display().to_string()),
+            (None, true) => serde_json::json!("built for the test"),
+            (None, false) => serde_json::Value::Null,
+        },
+        "passed": results.len() - failed,
+        "failed": failed,
+        "uncovered": uncovered,
+        "cases": results.iter().map(|r| serde_json::json!({
+            "name": r.name,
+            "passed": r.failures.is_empty(),
+            "failures": r.failures,
+            "rules": r.rules,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

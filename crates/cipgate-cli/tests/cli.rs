@@ -375,3 +375,176 @@ fn tempdir(name: &str) -> PathBuf {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// The default policy with two changes a reviewer should see: Russia added to the restricted
+/// jurisdictions, and a missing phone number reviewed instead of refused.
+fn changed_policy(dir: &Path) -> PathBuf {
+    let source = std::fs::read_to_string(policy()).unwrap();
+    let anchor = "      CU: {reason: Cuba is under a comprehensive embargo.";
+    assert!(source.contains(anchor));
+    let changed = source
+        .replacen(
+            anchor,
+            &format!("      RU: {{reason: Example change., citation: Example}}\n{anchor}"),
+            1,
+        )
+        .replacen(
+            "  - id: phone-required\n    outcome: incomplete",
+            "  - id: phone-required\n    outcome: review",
+            1,
+        );
+    assert!(changed.contains("id: phone-required\n    outcome: review"));
+    let path = dir.join("changed.yaml");
+    std::fs::write(&path, changed).unwrap();
+    path
+}
+
+#[test]
+fn diff_reports_the_decisions_a_change_flips() {
+    let dir = std::env::temp_dir().join(format!("cipgate-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let changed = changed_policy(&dir);
+    let (old, new, corpus) = (policy(), changed, examples());
+    let args = |format: &str| {
+        vec![
+            "diff".to_string(),
+            old.display().to_string(),
+            new.display().to_string(),
+            corpus.display().to_string(),
+            "--at".to_string(),
+            "2026-06-01".to_string(),
+            "--format".to_string(),
+            format.to_string(),
+        ]
+    };
+    let json_args = args("json");
+    let out = cipgate(
+        &json_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["signups"], 7);
+    let changed: Vec<(&str, &str, &str)> = report["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["signup"].as_str().unwrap(),
+                c["before"]["outcome"].as_str().unwrap(),
+                c["after"]["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("crimea-written-as-russia.json", "deny", "deny"),
+            (
+                "foreign-individual-missing-phone.json",
+                "incomplete",
+                "review"
+            ),
+        ]
+    );
+    let rules: Vec<(&str, u64, u64, u64)> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap(),
+                r["added"].as_u64().unwrap(),
+                r["removed"].as_u64().unwrap(),
+                r["outcome_changed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("address-country-restricted", 1, 0, 0),
+            ("payment-country-restricted", 1, 0, 0),
+            ("phone-country-restricted", 1, 0, 0),
+            ("phone-required", 0, 0, 1),
+        ]
+    );
+
+    let text_args = args("text");
+    let out = cipgate(
+        &text_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = text(&out.stdout);
+    for line in [
+        "foreign-individual-missing-phone.json: incomplete (422) -> review (200)",
+        "  ~ phone-required: incomplete -> review",
+        "  + address-country-restricted (deny)",
+        "7 signups, 2 decisions changed",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line:?} in:\n{stdout}");
+    }
+
+    // The same policy on both sides changes nothing.
+    let p = policy().display().to_string();
+    let c = examples().display().to_string();
+    let out = cipgate(&["diff", &p, &p, &c], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("7 signups, 0 decisions changed"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn diff_reads_json_lines_and_refuses_an_empty_corpus() {
+    let dir = std::env::temp_dir().join(format!("cipgate-diff-lines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let changed = changed_policy(&dir);
+    let lines = dir.join("signups.jsonl");
+    let missing_phone =
+        std::fs::read_to_string(examples().join("foreign-individual-missing-phone.json")).unwrap();
+    let one_line: serde_json::Value = serde_json::from_str(&missing_phone).unwrap();
+    std::fs::write(&lines, format!("{one_line}\n\n{{}}\n")).unwrap();
+    let (p, c, l) = (
+        policy().display().to_string(),
+        changed.display().to_string(),
+        lines.display().to_string(),
+    );
+    let out = cipgate(&["diff", &p, &c, &l, "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["signups"], 2);
+    assert_eq!(report["changed"][0]["signup"], "signups.jsonl:1");
+
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = empty.display().to_string();
+    let out = cipgate(&["diff", &p, &c, &e], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("has no signups"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_results_as_json() {
+    let p = policy().display().to_string();
+    let out = cipgate(&["test", &p, "--format", "json", "--run", "Kosovo"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(0))
+    );
+    // Coverage is not checked when --run selects cases.
+    assert!(report["uncovered"].is_null());
+    assert!(report["module"].is_null());
+    let case = &report["cases"][0];
+    assert!(case["name"].as_str().unwrap().contains("Kosovo"));
+    assert_eq!(case["passed"], true);
+    assert_eq!(case["rules"], serde_json::json!([]));
+}

@@ -31,10 +31,11 @@ const RULES_HEADER: &str = "x-cipgate-rules";
 const MODE_HEADER: &str = "x-cipgate-mode";
 
 /// Filter state keys (Envoy stores them as `wasm.<key>`, see docs/envoy.md).
-const OUTCOME_STATE: &str = "cipgate.outcome";
-const RULES_STATE: &str = "cipgate.rules";
-/// The whole decision JSON, for access logs and for `cipgate check --module` on signups
-/// that are forwarded (whose decision is otherwise only in headers).
+/// The audit record, one JSON line, which Envoy's access log writes after the request: on the
+/// access log's own thread of work, at no log level a proxy can turn off.
+const AUDIT_STATE: &str = "cipgate.audit";
+/// The whole decision JSON, for `cipgate check --module` on signups that are forwarded
+/// (whose decision is otherwise only in headers) and for services that read filter state.
 const DECISION_STATE: &str = "cipgate.decision";
 
 proxy_wasm::main! {{
@@ -54,6 +55,7 @@ struct Filter {
 struct Metrics {
     /// One counter per outcome, in the order of [`Outcome::ALL`].
     outcomes: Vec<(Outcome, u32)>,
+    /// Sorted by rule id, so a decision's rules are found by binary search.
     rules: Vec<(String, u32)>,
     errors: u32,
 }
@@ -75,7 +77,7 @@ impl Metrics {
                 ))
             })
             .collect::<Result<_, String>>()?;
-        let rules = policy
+        let mut rules = policy
             .rule_ids()
             .into_iter()
             .map(|id| {
@@ -84,7 +86,8 @@ impl Metrics {
                     counter(format!("cipgate_rule_matches.rule.{id}"))?,
                 ))
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<Vec<_>, String>>()?;
+        rules.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let errors = counter("cipgate_errors".to_owned())?;
         Ok(Metrics {
             outcomes,
@@ -99,10 +102,13 @@ impl Metrics {
             .iter()
             .find(|(o, _)| *o == decision.outcome)
             .map(|(_, m)| *m);
-        let rules = decision
-            .rule_ids()
-            .into_iter()
-            .filter_map(|id| self.rules.iter().find(|(r, _)| r == id).map(|(_, m)| *m));
+        let rules = decision.rule_ids().into_iter().filter_map(|id| {
+            let i = self
+                .rules
+                .binary_search_by(|(r, _)| r.as_str().cmp(id))
+                .ok()?;
+            self.rules.get(i).map(|(_, m)| *m)
+        });
         for metric in outcome.into_iter().chain(rules) {
             increment(metric);
         }
@@ -449,7 +455,6 @@ impl Signup {
         let rules = decision.rule_ids();
         filter.metrics.record(decision);
         let json = decision.to_json();
-        self.set_filter_state(decision.outcome.as_str(), &rules.join(","), &json);
         let record = AuditRecord {
             event: "cipgate.decision",
             time: self.arrived_ms.map(audit::rfc3339),
@@ -470,7 +475,13 @@ impl Signup {
             policy_sha256: filter.policy.sha256(),
             pii_hashes: pii,
         };
-        log(LogLevel::Info, &record.to_json());
+        // A decision without its audit record is not carried out: the record is what the
+        // rule asks the provider to keep.
+        if let Err(why) =
+            self.set_filter_state(&[(AUDIT_STATE, &record.to_json()), (DECISION_STATE, &json)])
+        {
+            return self.fail(Some(filter), &why);
+        }
 
         if blocked {
             return self.reply(
@@ -504,19 +515,12 @@ impl Signup {
         Action::Continue
     }
 
-    fn set_filter_state(&self, outcome: &str, rules: &str, decision: &str) {
-        for (key, value) in [
-            (OUTCOME_STATE, outcome),
-            (RULES_STATE, rules),
-            (DECISION_STATE, decision),
-        ] {
-            if let Err(s) = hostcalls::set_property(vec![key], Some(value.as_bytes())) {
-                log(
-                    LogLevel::Warn,
-                    &format!("cipgate: setting {key} failed: {s:?}"),
-                );
-            }
+    fn set_filter_state(&self, entries: &[(&str, &str)]) -> Result<(), String> {
+        for (key, value) in entries {
+            hostcalls::set_property(vec![key], Some(value.as_bytes()))
+                .map_err(|s| format!("setting {key} failed: {s:?}"))?;
         }
+        Ok(())
     }
 
     fn reply(&mut self, filter: &Filter, status: u32, outcome: &str, body: &[u8]) -> Action {
