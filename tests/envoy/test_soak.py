@@ -8,7 +8,7 @@ figures to tests/artifacts/soak.json.
 
 Short by default (CIPGATE_SOAK_SECONDS=40). The long run, at least ten minutes:
 
-    CIPGATE_SOAK_SECONDS=600 python3 -m pytest -s tests/envoy/test_soak.py
+    CIPGATE_SOAK_SECONDS=600 .venv/bin/python -m pytest -s tests/envoy/test_soak.py
 """
 
 from __future__ import annotations
