@@ -243,10 +243,12 @@ def envoy_config(
     audit["typed_config"]["path"] = str(audit_log)
     (cipgate,) = [f for f in hcm["http_filters"] if f["name"] == "cipgate"]
     wasm = cipgate["typed_config"]["config"]
-    wasm["vm_config"]["code"]["local"]["filename"] = str(module)
+    code = wasm["vm_config"]["code"]
+    if "local" in code:  # a configuration with `code.remote` fetches the module itself
+        code["local"]["filename"] = str(module)
     if plugin_config is not None:
         wasm["configuration"]["value"] = plugin_config
-    (cluster,) = config["static_resources"]["clusters"]
+    (cluster,) = [c for c in config["static_resources"]["clusters"] if c["name"] == "signup_backend"]
     (endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
     endpoint["endpoint"]["address"]["socket_address"]["port_value"] = upstream_port
     return config

@@ -7,32 +7,44 @@
 
 use crate::runtimes;
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const TARGET: &str = "wasm32-wasip1";
 
+/// What `cipgate build` writes besides the module.
+#[derive(Default)]
+pub struct Options {
+    /// The browser package `web/`.
+    pub web: bool,
+    /// A MaxMind city database for Envoy's geoip filter in the generated configuration.
+    pub geoip_db: Option<PathBuf>,
+    /// Where Envoy fetches the module from, instead of a local file.
+    pub module_url: Option<String>,
+}
+
 /// Compiles `policy_path` and writes `<id>.cpi` (the policy image), `<id>.wasm`,
-/// `envoy.yaml`, `manifest.json` and, with `web`, the browser package `web/` into `out_dir`.
-/// With `geoip_db`, the Envoy configuration geolocates clients from that database.
-/// An invalid policy writes nothing and returns the compiler's diagnostics.
-pub fn run(
-    policy_path: &Path,
-    out_dir: &Path,
-    web: bool,
-    geoip_db: Option<&Path>,
-) -> Result<(), String> {
+/// `envoy.yaml`, `manifest.json` and, if asked, the browser package `web/` into `out_dir`.
+/// An invalid policy, database path or module URL writes nothing.
+pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), String> {
     // Envoy refuses to start without the database, so a wrong path is caught here.
-    let geoip_db = geoip_db
+    let geoip_db = options
+        .geoip_db
+        .as_deref()
         .map(|db| {
             db.canonicalize()
                 .map_err(|e| format!("error: the geoip database {}: {e}", db.display()))
         })
         .transpose()?;
+    let module_url = options
+        .module_url
+        .as_deref()
+        .map(ModuleUrl::parse)
+        .transpose()?;
     let compiled = crate::load_policy(policy_path)?;
     let policy = &compiled.policy;
     let id = policy.id();
     let module = runtimes::envoy_module(&compiled.bytes)?;
-    let web_package = if web {
+    let web_package = if options.web {
         Some(crate::build_web::package(&compiled)?)
     } else {
         None
@@ -54,10 +66,13 @@ pub fn run(
         write(&out_dir.join(&web_image_file), &package.image)?;
     }
 
-    write(
-        &out_dir.join("envoy.yaml"),
-        envoy_yaml(&module_file, id, policy.sha256(), geoip_db.as_deref()).as_bytes(),
-    )?;
+    let code = match &module_url {
+        Some(url) => url.remote_code(&module_sha256),
+        None => format!(" {{local: {{filename: \"{}\"}}}}", module_file.display()),
+    };
+    let config = envoy_yaml(&code, id, policy.sha256(), geoip_db.as_deref())
+        + &module_url.map_or_else(String::new, |url| url.cluster());
+    write(&out_dir.join("envoy.yaml"), config.as_bytes())?;
     let manifest = serde_json::json!({
         "policy": {
             "id": id,
@@ -113,12 +128,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// A complete Envoy configuration: the filter on the signup route only, in front of a backend
 /// on 127.0.0.1:8080; with a geoip database, Envoy's geoip filter ahead of it. docs/envoy.md
 /// explains each part.
-fn envoy_yaml(
-    module: &Path,
-    policy_id: &str,
-    policy_sha256: &str,
-    geoip_db: Option<&Path>,
-) -> String {
+fn envoy_yaml(code: &str, policy_id: &str, policy_sha256: &str, geoip_db: Option<&Path>) -> String {
     let (geoip, plugin_geo) = match geoip_db {
         Some(db) => (
             GEOIP_FILTERS.replace("@GEOIP_DB@", &db.display().to_string()),
@@ -129,7 +139,7 @@ fn envoy_yaml(
     ENVOY_YAML
         .replace("@GEOIP@", &geoip)
         .replace("@PLUGIN_GEO@", plugin_geo)
-        .replace("@MODULE@", &module.display().to_string())
+        .replace("@CODE@", code)
         .replace("@POLICY_ID@", policy_id)
         .replace("@POLICY_SHA256@", policy_sha256)
 }
@@ -257,7 +267,7 @@ static_resources:
                         vm_config:
                           vm_id: cipgate
                           runtime: envoy.wasm.runtime.v8
-                          code: {local: {filename: "@MODULE@"}}
+                          code:@CODE@
                         # Runtime options only; the rules are inside the module. Query strings
                         # that name a policy field are refused (400); "query_string":
                         # "refuse_all" refuses any query string on the route.
@@ -281,3 +291,94 @@ static_resources:
           - lb_endpoints:
               - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8080}}}
 "#;
+
+/// The module's address for `vm_config.code.remote`, checked as Envoy will use it.
+struct ModuleUrl {
+    url: String,
+    host: String,
+    port: u16,
+    tls: bool,
+}
+
+impl ModuleUrl {
+    fn parse(text: &str) -> Result<ModuleUrl, String> {
+        let bad = |why: &str| format!("error: --module-url {text}: {why}");
+        let url = url::Url::parse(text).map_err(|e| bad(&e.to_string()))?;
+        let tls = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return Err(bad("Envoy fetches modules over http or https")),
+        };
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(bad("no host")),
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(
+                "credentials do not belong in a URL in the Envoy configuration",
+            ));
+        }
+        let port = url.port_or_known_default().ok_or_else(|| bad("no port"))?;
+        Ok(ModuleUrl {
+            url: url.to_string(),
+            host,
+            port,
+            tls,
+        })
+    }
+
+    /// Fetched once at start-up, retried with back-off, and refused unless its sha256 is the
+    /// module's: a module changed on the server never runs.
+    fn remote_code(&self, sha256: &str) -> String {
+        let indent = " ".repeat(28);
+        [
+            String::new(),
+            "remote:".to_string(),
+            format!(
+                "  http_uri: {{uri: \"{}\", cluster: {MODULE_SOURCE}, timeout: 10s}}",
+                self.url
+            ),
+            format!("  sha256: {sha256}"),
+            "  retry_policy: {num_retries: 5, retry_back_off: {base_interval: 1s, max_interval: 10s}}"
+                .to_string(),
+        ]
+        .join(&format!("\n{indent}"))
+    }
+
+    /// The cluster the module is fetched through, appended to `static_resources.clusters`.
+    fn cluster(&self) -> String {
+        let tls = if self.tls {
+            format!(
+                r#"      transport_socket:
+        name: envoy.transport_sockets.tls
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+          sni: {}
+          common_tls_context:
+            validation_context:
+              trusted_ca: {{filename: /etc/ssl/certs/ca-certificates.crt}}
+"#,
+                self.host
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"    # Where the module is fetched from (cipgate build --module-url).
+    - name: {MODULE_SOURCE}
+      type: STRICT_DNS
+      connect_timeout: 5s
+      load_assignment:
+        cluster_name: {MODULE_SOURCE}
+        endpoints:
+          - lb_endpoints:
+              - endpoint: {{address: {{socket_address: {{address: "{}", port_value: {}}}}}}}
+{tls}"#,
+            self.host, self.port
+        )
+    }
+}
+
+const MODULE_SOURCE: &str = "cipgate_module_source";

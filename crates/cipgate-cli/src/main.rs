@@ -62,6 +62,10 @@ enum Command {
         /// then geolocates clients with Envoy's geoip filter, to the country and region.
         #[arg(long, value_name = "MMDB")]
         geoip_db: Option<PathBuf>,
+        /// Where the Envoy fleet will fetch the module from (http or https): the generated
+        /// envoy.yaml then loads it with `vm_config.code.remote` and its sha256.
+        #[arg(long, value_name = "URL")]
+        module_url: Option<String>,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
@@ -157,7 +161,17 @@ fn main() -> ExitCode {
             out,
             no_web,
             geoip_db,
-        } => build::run(&policy, &out, !no_web, geoip_db.as_deref()).map(|()| ExitCode::SUCCESS),
+            module_url,
+        } => build::run(
+            &policy,
+            &out,
+            &build::Options {
+                web: !no_web,
+                geoip_db,
+                module_url,
+            },
+        )
+        .map(|()| ExitCode::SUCCESS),
         Command::Check {
             policy,
             content_type,
@@ -349,7 +363,7 @@ fn test_command(
         (Some(module), _) => Some(DeployedModule::load(module)),
         (None, true) => {
             let dir = std::env::temp_dir().join(format!("cipgate-test-{}", std::process::id()));
-            let loaded = build::run(policy_path, &dir, false, None).and_then(|()| {
+            let loaded = build::run(policy_path, &dir, &build::Options::default()).and_then(|()| {
                 DeployedModule::load(&dir.join(format!("{}.wasm", compiled.policy.id())))
             });
             let _ = std::fs::remove_dir_all(&dir);
