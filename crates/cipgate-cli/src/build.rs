@@ -20,6 +20,8 @@ pub struct Options {
     pub geoip_db: Option<PathBuf>,
     /// Where Envoy fetches the module from, instead of a local file.
     pub module_url: Option<String>,
+    /// The npm scope of the browser package (`@<scope>/<policy id>`) [default: cipgate].
+    pub npm_scope: Option<String>,
 }
 
 /// Compiles `policy_path` and writes `<id>.cpi` (the policy image), `<id>.wasm`,
@@ -44,8 +46,19 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
     let policy = &compiled.policy;
     let id = policy.id();
     let module = runtimes::envoy_module(&compiled.bytes)?;
+    let scope = options.npm_scope.as_deref().unwrap_or("cipgate");
+    let valid_scope = !scope.is_empty()
+        && !scope.starts_with(['.', '_'])
+        && scope
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b));
+    if !valid_scope {
+        return Err(format!(
+            "error: --npm-scope {scope}: an npm scope is lower-case letters, digits, - . _"
+        ));
+    }
     let web_package = if options.web {
-        Some(crate::build_web::package(&compiled)?)
+        Some(crate::build_web::package(&compiled, scope)?)
     } else {
         None
     };

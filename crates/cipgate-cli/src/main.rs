@@ -66,6 +66,9 @@ enum Command {
         /// envoy.yaml then loads it with `vm_config.code.remote` and its sha256.
         #[arg(long, value_name = "URL")]
         module_url: Option<String>,
+        /// The npm scope of the browser package, `@SCOPE/<policy id>` [default: cipgate].
+        #[arg(long, value_name = "SCOPE")]
+        npm_scope: Option<String>,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
@@ -162,6 +165,7 @@ fn main() -> ExitCode {
             no_web,
             geoip_db,
             module_url,
+            npm_scope,
         } => build::run(
             &policy,
             &out,
@@ -169,6 +173,7 @@ fn main() -> ExitCode {
                 web: !no_web,
                 geoip_db,
                 module_url,
+                npm_scope,
             },
         )
         .map(|()| ExitCode::SUCCESS),
