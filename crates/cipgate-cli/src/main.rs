@@ -7,6 +7,7 @@ mod diff;
 mod harness_check;
 mod policy_tests;
 mod runtimes;
+mod schema;
 
 use cipgate_policy::{compile, Compiled, CompiledPolicy, GatewayFacts, Outcome, SignupRequest};
 use clap::{Parser, Subcommand};
@@ -146,6 +147,17 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print the JSON Schema of the policy file or of the test-case file, for editors.
+    Schema {
+        #[arg(value_enum)]
+        file: SchemaFile,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaFile {
+    Policy,
+    Tests,
 }
 
 /// How a command prints its report.
@@ -231,6 +243,18 @@ fn main() -> ExitCode {
             at,
             format,
         } => diff_command(&old, &new, &corpus, at.as_deref(), format),
+        Command::Schema { file } => {
+            let schema = match file {
+                SchemaFile::Policy => schema::policy(),
+                SchemaFile::Tests => schema::tests(),
+            };
+            serde_json::to_string_pretty(&schema)
+                .map(|text| {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                })
+                .map_err(|e| format!("error: cannot write the schema: {e}"))
+        }
     };
     match result {
         Ok(code) => code,

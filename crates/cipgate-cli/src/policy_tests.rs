@@ -12,6 +12,51 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+/// The keys serde reads a struct by (with `deny_unknown_fields`, the only ones it accepts),
+/// asked of the derived `Deserialize` itself: `cipgate schema tests` lists them, so the schema
+/// and the runner cannot disagree.
+pub fn serde_keys<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::Visitor;
+
+    #[derive(Debug)]
+    struct Asked;
+    impl std::fmt::Display for Asked {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("keys asked")
+        }
+    }
+    impl std::error::Error for Asked {}
+    impl serde::de::Error for Asked {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Asked
+        }
+    }
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = Asked;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Asked> {
+            Err(Asked)
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Asked> {
+            *self.0 = fields;
+            Err(Asked)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut keys: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut keys));
+    keys
+}
+
 /// A test file: the policy it tests (relative to the file) and its cases.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -445,6 +490,20 @@ pub fn json_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_keys_are_the_fields_a_case_is_read_by() {
+        assert_eq!(serde_keys::<TestFile>(), ["policy", "cases"]);
+        let keys = serde_keys::<Case>();
+        assert!(
+            keys.contains(&"geo_region") && keys.contains(&"expect"),
+            "{keys:?}"
+        );
+        assert_eq!(
+            serde_keys::<Expect>(),
+            ["outcome", "status", "rules", "include", "exclude", "fields"]
+        );
+    }
 
     #[test]
     fn form_encoding_matches_browsers() {

@@ -397,3 +397,43 @@ fn lists_apply_only_to_fields_of_their_kind() {
         "{e:#?}"
     );
 }
+
+#[test]
+fn misspelt_words_of_closed_vocabularies_get_the_closest_word() {
+    let d = diagnostics(&format!(
+        "{ADDRESS}lists:
+  codes:
+    type: postal_codes
+    entries:
+      UA 95: {{reason: r, citation: c}}
+rules:
+  - id: r
+    outcome: reveiw
+    code: restriced
+    when: {{fact: geo_regoin, present: true}}
+    message: m
+    citation: c
+"
+    ));
+    let found: Vec<(String, Option<String>)> = d
+        .items
+        .iter()
+        .map(|i| (i.message.clone(), i.help.clone()))
+        .collect();
+    for (message, help) in [
+        (
+            "unknown list type `postal_codes`",
+            "did you mean `postal_code`?",
+        ),
+        ("unknown outcome `reveiw`", "did you mean `review`?"),
+        ("unknown code `restriced`", "did you mean `restricted`?"),
+        ("unknown fact `geo_regoin`", "did you mean `geo_region`?"),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(m, h)| m == message && h.as_deref() == Some(help)),
+            "{message}: {found:#?}"
+        );
+    }
+}

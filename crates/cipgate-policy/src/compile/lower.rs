@@ -2,6 +2,7 @@
 //! on the way and collecting every error rather than stopping at the first.
 
 use super::diagnostics::{closest, Diagnostic, Position};
+use super::vocabulary::*;
 use super::yaml::{Key, Node, NodeKind};
 use crate::decision::{Code, Outcome};
 use crate::formats;
@@ -15,57 +16,6 @@ use std::collections::HashMap;
 mod lists;
 
 const UNICODE_HELP: &str = "cipgate builds patterns without Unicode classes to keep modules small: write [0-9] for \\d, [A-Za-z] for letters, and spell out case variants instead of (?i)";
-
-const TOP_KEYS: &[&str] = &[
-    "cipgate",
-    "id",
-    "version",
-    "title",
-    "description",
-    "source",
-    "input",
-    "lists",
-    "conditions",
-    "rules",
-];
-const INPUT_KEYS: &[&str] = &["content_types", "max_body_bytes", "max_depth", "fields"];
-const FIELD_KEYS: &[&str] = &[
-    "type",
-    "values",
-    "format",
-    "country",
-    "pattern",
-    "min",
-    "max",
-    "max_items",
-    "items",
-    "json",
-    "form",
-    "message",
-    "citation",
-    "rule",
-];
-const RULE_KEYS: &[&str] = &[
-    "id", "outcome", "code", "for_each", "require", "field", "when", "message", "citation",
-];
-const SUBJECT_KEYS: &[&str] = &["field", "fact", "calling_country", "subdivision_country"];
-const PREDICATE_KEYS: &[&str] = &[
-    "present",
-    "equals",
-    "in",
-    "in_list",
-    "matches",
-    "less_than",
-    "at_most",
-    "greater_than",
-    "at_least",
-    "same_as",
-    "differs_from",
-    "in_networks",
-    "uses_postal_code",
-    "requires_postal_code",
-];
-const COMBINATOR_KEYS: &[&str] = &["all", "any", "not", "condition", "any_item", "every_item"];
 
 pub fn lower(root: &Node) -> Result<PolicyIr, Vec<Diagnostic>> {
     let mut l = Lowering::default();
@@ -209,6 +159,28 @@ impl Lowering {
                 }
             }
         }
+    }
+
+    /// One word of a closed vocabulary (an outcome, a code), or an error suggesting the
+    /// closest word.
+    fn closed_word<T: Copy>(
+        &mut self,
+        text: &str,
+        words: &[T],
+        name: impl Fn(&T) -> &'static str,
+        at: Position,
+        what: &str,
+    ) -> Option<T> {
+        if let Some(word) = words.iter().find(|w| name(w) == text) {
+            return Some(*word);
+        }
+        let all: Vec<&str> = words.iter().map(&name).collect();
+        let help = match closest(text, all.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!("the {what}s here are {}", all.join(", ")),
+        };
+        self.error_help(at, format!("unknown {what} `{text}`"), help);
+        None
     }
 
     fn text(&mut self, node: &Node, what: &str) -> Option<String> {
@@ -412,17 +384,16 @@ impl Lowering {
         match get("content_types") {
             Some(n) => {
                 for item in self.sequence(n, "`content_types`").unwrap_or_default() {
-                    match self.text(item, "a content type").as_deref() {
-                        Some("application/json") => content_types.push(BodyFormat::Json),
-                        Some("application/x-www-form-urlencoded") => {
-                            content_types.push(BodyFormat::Form)
-                        }
-                        Some(other) => self.error_help(
+                    let Some(text) = self.text(item, "a content type") else {
+                        continue;
+                    };
+                    match CONTENT_TYPES.iter().find(|(name, _)| *name == text) {
+                        Some((_, format)) => content_types.push(*format),
+                        None => self.error_help(
                             item.at,
-                            format!("cipgate cannot read `{other}` bodies"),
-                            "use application/json and/or application/x-www-form-urlencoded",
+                            format!("cipgate cannot read `{text}` bodies"),
+                            format!("use {}", names(CONTENT_TYPES).join(" and/or ")),
                         ),
-                        None => {}
                     }
                 }
             }
@@ -548,14 +519,13 @@ impl Lowering {
                     }
                 }
                 Some(other) => {
-                    let hint = closest(other, ["string", "boolean", "number", "enum", "list"]);
+                    let hint = closest(other, FIELD_TYPES.iter().copied());
                     self.error_help(
                         get("type").map_or(key.at, |n| n.at),
                         format!("unknown field type `{other}`"),
-                        hint.map_or(
-                            "the types are string, boolean, number, enum and list".to_string(),
-                            |h| format!("did you mean `{h}`?"),
-                        ),
+                        hint.map_or(format!("the types are {}", FIELD_TYPES.join(", ")), |h| {
+                            format!("did you mean `{h}`?")
+                        }),
                     );
                     continue;
                 }
@@ -597,18 +567,14 @@ impl Lowering {
                         }
                     },
                     Some(other) => {
-                        let hint = closest(
-                            other,
-                            [
-                                "email",
-                                "phone",
-                                "country",
-                                "subdivision",
-                                "postal_code",
-                                "pattern",
-                            ],
+                        let hint = closest(other, FORMATS.iter().copied());
+                        self.error_help(
+                            n.at,
+                            format!("unknown format `{other}`"),
+                            hint.map_or(format!("the formats are {}", FORMATS.join(", ")), |h| {
+                                format!("did you mean `{h}`?")
+                            }),
                         );
-                        self.error_help(n.at, format!("unknown format `{other}`"), hint.map_or("the formats are email, phone, country, subdivision, postal_code and pattern".to_string(), |h| format!("did you mean `{h}`?")));
                         None
                     }
                     None => None,
@@ -852,16 +818,9 @@ impl Lowering {
                 .and_then(|n| self.text(n, "`outcome`"))
                 .as_deref()
             {
-                Some("deny") => Some(Outcome::Deny),
-                Some("incomplete") => Some(Outcome::Incomplete),
-                Some("review") => Some(Outcome::Review),
-                Some(other) => {
-                    self.error_help(
-                        get("outcome").map_or(item.at, |n| n.at),
-                        format!("unknown outcome `{other}`"),
-                        "a rule's outcome is deny, incomplete or review",
-                    );
-                    None
+                Some(text) => {
+                    let at = get("outcome").map_or(item.at, |n| n.at);
+                    self.closed_word(text, RULE_OUTCOMES, |o| o.as_str(), at, "outcome")
                 }
                 None => {
                     self.error_help(
@@ -906,18 +865,10 @@ impl Lowering {
             }
             let code = match get("code") {
                 Some(n) => {
-                    match self.text(n, "`code`").as_deref() {
-                        Some("missing") => Some(Code::Missing),
-                        Some("invalid") => Some(Code::Invalid),
-                        Some("restricted") => Some(Code::Restricted),
-                        Some("inconsistent") => Some(Code::Inconsistent),
-                        Some("flagged") => Some(Code::Flagged),
-                        Some(other) => {
-                            self.error_help(n.at, format!("unknown code `{other}`"), "the codes are missing, invalid, restricted, inconsistent and flagged");
-                            None
-                        }
-                        None => None,
-                    }
+                    let text = self.text(n, "`code`");
+                    text.and_then(|t| {
+                        self.closed_word(&t, RULE_CODES, |c| c.as_str(), n.at, "code")
+                    })
                 }
                 None => Some(match (require.is_some(), outcome) {
                     (true, _) => Code::Missing,
@@ -1006,7 +957,7 @@ impl Lowering {
             .find(|(k, _)| COMBINATOR_KEYS.contains(&k.text.as_str()));
         if let Some((key, value)) = combinator {
             let expected: &[&str] = match key.text.as_str() {
-                "any_item" | "every_item" => &["any_item", "every_item", "where"],
+                "any_item" | "every_item" => &["any_item", "every_item", ELEMENT_KEY],
                 _ => &["all", "any", "not", "condition"],
             };
             self.known_keys(
@@ -1082,7 +1033,7 @@ impl Lowering {
         }
         let mut allowed: Vec<&str> = SUBJECT_KEYS.to_vec();
         allowed.extend_from_slice(PREDICATE_KEYS);
-        allowed.push("where");
+        allowed.push(ELEMENT_KEY);
         self.known_keys(entries, &allowed, "a condition");
         let subjects: Vec<&(Key, Node)> = entries
             .iter()
@@ -1178,24 +1129,28 @@ impl Lowering {
                 }
                 Some((Subject::SubdivisionCountry(f), Kind::Country))
             }
-            _ => match self.text(value, "a fact").as_deref() {
-                Some("client_ip") => Some((Subject::Fact(Fact::ClientIp), Kind::Ip)),
-                Some("geo_country") => Some((Subject::Fact(Fact::GeoCountry), Kind::Country)),
-                Some("geo_region") => Some((
-                    Subject::Fact(Fact::GeoRegion),
-                    Kind::Text(Some(Format::Subdivision)),
-                )),
-                Some("time") => Some((Subject::Fact(Fact::Time), Kind::Time)),
-                Some(other) => {
+            _ => {
+                let text = self.text(value, "a fact")?;
+                let Some((_, fact)) = FACTS.iter().find(|(name, _)| *name == text) else {
+                    let hint = closest(&text, names(FACTS));
                     self.error_help(
                         value.at,
-                        format!("unknown fact `{other}`"),
-                        "the gateway facts are client_ip, geo_country, geo_region and time",
+                        format!("unknown fact `{text}`"),
+                        hint.map_or(
+                            format!("the gateway facts are {}", names(FACTS).join(", ")),
+                            |h| format!("did you mean `{h}`?"),
+                        ),
                     );
-                    None
-                }
-                None => None,
-            },
+                    return None;
+                };
+                let kind = match fact {
+                    Fact::ClientIp => Kind::Ip,
+                    Fact::GeoCountry => Kind::Country,
+                    Fact::GeoRegion => Kind::Text(Some(Format::Subdivision)),
+                    Fact::Time => Kind::Time,
+                };
+                Some((Subject::Fact(*fact), kind))
+            }
         }
     }
 

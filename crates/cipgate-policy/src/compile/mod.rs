@@ -3,6 +3,7 @@
 pub mod dfa_build;
 mod diagnostics;
 mod lower;
+pub mod vocabulary;
 mod yaml;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Position};

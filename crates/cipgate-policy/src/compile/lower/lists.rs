@@ -2,28 +2,13 @@
 //! the code tables), reason, citation, and the outcome, message and dates it may carry.
 
 use super::super::diagnostics::Position;
+use super::super::vocabulary::{names, ENTRY_KEYS, ENTRY_OUTCOMES, LIST_KEYS, LIST_TYPES};
 use super::super::yaml::{Key, Node};
 use super::Lowering;
 use crate::decision::Outcome;
 use crate::ir::{EntryValue, ListEntry, ListKind, NamedList};
 use crate::{formats, tables};
 
-const LIST_KEYS: &[&str] = &["type", "description", "private", "entries"];
-const ENTRY_KEYS: &[&str] = &[
-    "reason",
-    "citation",
-    "outcome",
-    "message",
-    "effective",
-    "expires",
-];
-const LIST_TYPES: &[(&str, ListKind)] = &[
-    ("country", ListKind::Country),
-    ("subdivision", ListKind::Subdivision),
-    ("text", ListKind::Text),
-    ("postal_code", ListKind::PostalCode),
-    ("phone_number", ListKind::PhoneNumber),
-];
 /// Longest prefix a postal-code entry may give (the longest postal codes have 10 characters).
 const MAX_POSTAL_PREFIX: usize = 10;
 
@@ -69,7 +54,7 @@ impl Lowering {
     }
 
     fn list_kind(&mut self, list: &Key, node: Option<&Node>) -> Option<ListKind> {
-        let types: Vec<&str> = LIST_TYPES.iter().map(|(name, _)| *name).collect();
+        let types = names(LIST_TYPES);
         let Some(node) = node else {
             self.error_help(
                 list.at,
@@ -223,9 +208,9 @@ impl Lowering {
 
     fn entry_outcome(&mut self, node: &Node) -> Option<Outcome> {
         let text = self.text(node, "`outcome`")?;
-        match Outcome::ALL.iter().find(|o| o.as_str() == text) {
-            Some(o @ (Outcome::Deny | Outcome::Review)) => Some(*o),
-            _ => {
+        match ENTRY_OUTCOMES.iter().find(|o| o.as_str() == text) {
+            Some(o) => Some(*o),
+            None => {
                 self.error_help(
                     node.at,
                     format!("`{text}` is not an outcome a list entry can have"),

@@ -1,0 +1,202 @@
+//! `cipgate schema policy|tests`: JSON Schemas of the policy file and the test-case file, for
+//! YAML language servers (completion, inline errors). Every key and every closed vocabulary
+//! comes from the tables the compiler reads policies by (`compile::vocabulary`) and the test
+//! runner reads cases by, so the schema cannot promise what the compiler refuses.
+
+use cipgate_policy::compile::vocabulary::*;
+use serde_json::{json, Map, Value};
+
+const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// An object schema with exactly these keys, each with its schema.
+fn object(keys: &[&str], schema_of: impl Fn(&str) -> Value, required: &[&str]) -> Value {
+    let properties: Map<String, Value> =
+        keys.iter().map(|k| (k.to_string(), schema_of(k))).collect();
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+fn text() -> Value {
+    json!({"type": "string", "minLength": 1})
+}
+
+/// A YAML scalar the compiler reads as text: `version: 1` is as good as `version: "1"`.
+fn scalar() -> Value {
+    json!({"type": ["string", "number", "boolean"]})
+}
+
+fn enumeration(words: Vec<&str>) -> Value {
+    json!({"enum": words})
+}
+
+pub fn policy() -> Value {
+    let field = |with_items: bool| {
+        object(
+            FIELD_KEYS,
+            move |k| match k {
+                "type" => enumeration(FIELD_TYPES.to_vec()),
+                "format" => enumeration(FORMATS.to_vec()),
+                "values" => json!({"type": "array", "items": scalar(), "minItems": 1}),
+                "min" | "max" => json!({"type": "number"}),
+                "max_items" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+                "items" if with_items => {
+                    json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/item_field"}})
+                }
+                "items" => false.into(),
+                _ => text(),
+            },
+            &["type", "message"],
+        )
+    };
+    let entry = object(
+        ENTRY_KEYS,
+        |k| match k {
+            "outcome" => enumeration(ENTRY_OUTCOMES.iter().map(|o| o.as_str()).collect()),
+            "effective" | "expires" => json!({
+                "type": "string",
+                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$",
+            }),
+            _ => text(),
+        },
+        &["reason", "citation"],
+    );
+    let list = object(
+        LIST_KEYS,
+        |k| match k {
+            "type" => enumeration(names(LIST_TYPES)),
+            "private" => json!({"type": "boolean"}),
+            "entries" => {
+                json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/entry"}})
+            }
+            _ => text(),
+        },
+        &["type", "entries"],
+    );
+    let mut condition_keys: Vec<&str> = SUBJECT_KEYS.to_vec();
+    condition_keys.extend_from_slice(PREDICATE_KEYS);
+    condition_keys.extend_from_slice(COMBINATOR_KEYS);
+    condition_keys.push(ELEMENT_KEY);
+    let mut condition = object(
+        &condition_keys,
+        |k| match k {
+            "all" | "any" => {
+                json!({"type": "array", "items": {"$ref": "#/$defs/condition"}, "minItems": 1})
+            }
+            "not" | "where" => json!({"$ref": "#/$defs/condition"}),
+            "fact" => enumeration(names(FACTS)),
+            "present" | "uses_postal_code" | "requires_postal_code" => json!({"type": "boolean"}),
+            "equals" => scalar(),
+            "in" => json!({"type": "array", "items": scalar(), "minItems": 1}),
+            "less_than" | "at_most" | "greater_than" | "at_least" => {
+                json!({"type": ["number", "string"]})
+            }
+            "in_networks" => json!({"type": "array", "items": text(), "minItems": 1}),
+            _ => text(),
+        },
+        &[],
+    );
+    // One subject and one test, or one combinator (with `where` for element conditions).
+    if let Some(c) = condition.as_object_mut() {
+        c.insert("minProperties".into(), 1.into());
+        c.insert("maxProperties".into(), 2.into());
+    }
+    let rule = object(
+        RULE_KEYS,
+        |k| match k {
+            "outcome" => enumeration(RULE_OUTCOMES.iter().map(|o| o.as_str()).collect()),
+            "code" => enumeration(RULE_CODES.iter().map(|c| c.as_str()).collect()),
+            "when" => json!({"$ref": "#/$defs/condition"}),
+            _ => text(),
+        },
+        &["id", "outcome", "message", "citation"],
+    );
+    let input = object(
+        INPUT_KEYS,
+        |k| match k {
+            "content_types" => json!({
+                "type": "array", "items": enumeration(names(CONTENT_TYPES)), "minItems": 1,
+            }),
+            "max_body_bytes" | "max_depth" => json!({"type": "integer", "minimum": 1}),
+            _ => json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/field"}}),
+        },
+        &["fields"],
+    );
+    let mut schema = object(
+        TOP_KEYS,
+        |k| match k {
+            "cipgate" => json!({"const": 1}),
+            "id" => json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"}),
+            "version" => scalar(),
+            "input" => json!({"$ref": "#/$defs/input"}),
+            "lists" => json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/list"}}),
+            "conditions" => {
+                json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/condition"}})
+            }
+            "rules" => json!({"type": "array", "items": {"$ref": "#/$defs/rule"}}),
+            _ => text(),
+        },
+        &[
+            "cipgate", "id", "version", "title", "source", "input", "rules",
+        ],
+    );
+    if let Some(s) = schema.as_object_mut() {
+        s.insert("$schema".into(), DRAFT.into());
+        s.insert("title".into(), "cipgate policy".into());
+        s.insert(
+            "$defs".into(),
+            json!({
+                "input": input, "field": field(true), "item_field": field(false),
+                "list": list, "entry": entry, "condition": condition, "rule": rule,
+            }),
+        );
+    }
+    schema
+}
+
+/// The test-case file (`<policy>.tests.yaml`), from the keys the test runner accepts.
+pub fn tests() -> Value {
+    use crate::policy_tests::{serde_keys, Case, Expect, TestFile};
+    let expect = object(
+        serde_keys::<Expect>(),
+        |k| match k {
+            "outcome" => enumeration(
+                cipgate_policy::Outcome::ALL
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect(),
+            ),
+            "status" => json!({"type": "integer"}),
+            _ => json!({"type": "array", "items": text()}),
+        },
+        &[],
+    );
+    let case = object(
+        serde_keys::<Case>(),
+        |k| match k {
+            "json" => json!({}),
+            "form" => json!({"type": "object", "additionalProperties": scalar()}),
+            "expect" => expect.clone(),
+            "name" => text(),
+            // An empty body or query is a case too.
+            _ => json!({"type": "string"}),
+        },
+        &["name", "expect"],
+    );
+    let mut schema = object(
+        serde_keys::<TestFile>(),
+        |k| match k {
+            "cases" => json!({"type": "array", "items": case.clone()}),
+            _ => text(),
+        },
+        &["policy", "cases"],
+    );
+    if let Some(s) = schema.as_object_mut() {
+        s.insert("$schema".into(), DRAFT.into());
+        s.insert("title".into(), "cipgate policy test cases".into());
+    }
+    schema
+}
