@@ -130,6 +130,9 @@ enum Command {
         junit: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Run again whenever the policy or the test file changes, until interrupted.
+        #[arg(long)]
+        watch: bool,
     },
     /// Decide every signup of a corpus under two policies and report the decisions that
     /// change, with counts per rule.
@@ -224,18 +227,21 @@ fn main() -> ExitCode {
             fail_on_uncovered,
             junit,
             format,
-        } => test_command(
-            &policy,
-            cases,
-            TestOptions {
+            watch,
+        } => {
+            let options = TestOptions {
                 module,
                 build,
                 run,
                 fail_on_uncovered,
                 format,
-            },
-            junit.as_deref(),
-        ),
+            };
+            if watch {
+                watch_tests(&policy, cases, &options, junit.as_deref())
+            } else {
+                test_command(&policy, cases, &options, junit.as_deref())
+            }
+        }
         Command::Diff {
             old,
             new,
@@ -365,10 +371,43 @@ struct TestOptions {
     format: Format,
 }
 
+/// `cipgate test --watch`: runs the cases, then again each time the policy or the test file
+/// is written, until interrupted. A policy or test file that does not load is reported and
+/// waited out, as a half-saved file is.
+fn watch_tests(
+    policy_path: &Path,
+    cases: Option<PathBuf>,
+    options: &TestOptions,
+    junit: Option<&Path>,
+) -> Result<ExitCode, String> {
+    let cases_path = cases
+        .clone()
+        .unwrap_or_else(|| policy_tests::tests_path(policy_path));
+    let stamp = || {
+        [policy_path, cases_path.as_path()]
+            .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+    };
+    loop {
+        let seen = stamp();
+        if let Err(message) = test_command(policy_path, cases.clone(), options, junit) {
+            println!("{message}");
+        }
+        println!(
+            "watching {} and {} (Ctrl-C to stop)",
+            policy_path.display(),
+            cases_path.display()
+        );
+        while stamp() == seen {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        println!("--- changed: running again");
+    }
+}
+
 fn test_command(
     policy_path: &Path,
     cases: Option<PathBuf>,
-    options: TestOptions,
+    options: &TestOptions,
     junit: Option<&Path>,
 ) -> Result<ExitCode, String> {
     let compiled = load_policy(policy_path)?;
@@ -418,7 +457,7 @@ fn test_command(
     let uncovered_fails =
         options.fail_on_uncovered && options.run.is_none() && !uncovered.is_empty();
     match options.format {
-        Format::Text => print_test_report(&compiled.policy, &results, &uncovered, &options),
+        Format::Text => print_test_report(&compiled.policy, &results, &uncovered, options),
         Format::Json => println!(
             "{}",
             policy_tests::json_report(

@@ -548,3 +548,56 @@ fn test_results_as_json() {
     assert_eq!(case["passed"], true);
     assert_eq!(case["rules"], serde_json::json!([]));
 }
+
+#[test]
+fn test_watch_runs_again_when_the_test_file_changes() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let dir = std::env::temp_dir().join(format!("cipgate-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(policy(), dir.join("p.yaml")).unwrap();
+    let one_case = |outcome: &str| {
+        format!(
+            "policy: p.yaml\ncases:\n  - name: empty\n    json: {{}}\n    expect: {{outcome: {outcome}}}\n"
+        )
+    };
+    std::fs::write(dir.join("p.tests.yaml"), one_case("incomplete")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cipgate"))
+        .args(["test", dir.join("p.yaml").to_str().unwrap(), "--watch"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, received) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |wanted: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(line) = received.recv_timeout(Duration::from_millis(200)) {
+                if line == wanted {
+                    return true;
+                }
+            }
+        }
+        false
+    };
+    let first = wait_for("1 passed, 0 failed");
+    // File times can be coarse: make sure the rewrite gets a later one.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(dir.join("p.tests.yaml"), one_case("allow")).unwrap();
+    let second = wait_for("0 passed, 1 failed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(first, "the first run did not pass");
+    assert!(second, "the changed file was not run again");
+}
