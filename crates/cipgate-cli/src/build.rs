@@ -73,6 +73,13 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
     let module_file = out_dir.join(format!("{id}.wasm"));
     write(&module_file, &module)?;
     let module_sha256 = hex(&Sha256::digest(&module));
+    // A build replaces the layout: blobs of earlier builds must not linger in it.
+    let oci_dir = out_dir.join("oci");
+    if oci_dir.exists() {
+        std::fs::remove_dir_all(&oci_dir)
+            .map_err(|e| format!("error: cannot replace {}: {e}", oci_dir.display()))?;
+    }
+    let image = crate::oci::write_layout(&oci_dir, &module, id, policy.version(), policy.sha256())?;
     let web_image_file = format!("{id}.web.cpi");
     if let Some(package) = &web_package {
         package.write(&out_dir.join("web"))?;
@@ -102,6 +109,13 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
             "target": TARGET,
             "root_id": "cipgate",
             "runtime_sha256": hex(&Sha256::digest(runtimes::ENVOY_RUNTIME)),
+        },
+        "oci": {
+            "layout": "oci/",
+            "tag": image.tag,
+            "digest": image.digest,
+            "config_media_type": crate::oci::CONFIG_MEDIA_TYPE,
+            "layer_media_type": crate::oci::LAYER_MEDIA_TYPE,
         },
         "envoy_config": "envoy.yaml",
         "web_package": web_package.as_ref().map(|p| serde_json::json!({

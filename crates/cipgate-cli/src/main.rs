@@ -5,6 +5,7 @@ mod build;
 mod build_web;
 mod diff;
 mod harness_check;
+mod oci;
 mod policy_tests;
 mod runtimes;
 mod schema;

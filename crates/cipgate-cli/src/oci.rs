@@ -1,0 +1,123 @@
+//! The Envoy module as an OCI image layout (`dist/oci/`), in the Wasm image format that Istio's
+//! `WasmPlugin` and Envoy Gateway pull: a config of media type
+//! `application/vnd.module.wasm.config.v1+json` and one layer, the module, of media type
+//! `application/vnd.module.wasm.content.layer.v1+wasm`. `skopeo copy oci:dist/oci:<tag>
+//! docker://registry/...` pushes it to any registry unchanged, so its digest stays the one in
+//! `manifest.json`.
+
+use crate::build::{hex, write};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.module.wasm.config.v1+json";
+pub const LAYER_MEDIA_TYPE: &str = "application/vnd.module.wasm.content.layer.v1+wasm";
+const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+
+/// What the layout holds, for `manifest.json` and the deployment files.
+pub struct Image {
+    pub tag: String,
+    /// `sha256:<hex>` of the image manifest: what a registry reference pins.
+    pub digest: String,
+}
+
+/// The tag of a policy version: an OCI tag is `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn tag_of(version: &str) -> String {
+    let mut tag: String = version
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(128)
+        .collect();
+    if !tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+        tag.insert(0, '_');
+        tag.truncate(128);
+    }
+    tag
+}
+
+/// Writes the layout of `module` into `dir`, tagged with the policy's version.
+pub fn write_layout(
+    dir: &Path,
+    module: &[u8],
+    policy_id: &str,
+    policy_version: &str,
+    policy_sha256: &str,
+) -> Result<Image, String> {
+    let blobs = dir.join("blobs").join("sha256");
+    std::fs::create_dir_all(&blobs)
+        .map_err(|e| format!("error: cannot create {}: {e}", blobs.display()))?;
+    let blob = |bytes: &[u8]| -> Result<serde_json::Value, String> {
+        let digest = hex(&Sha256::digest(bytes));
+        write(&blobs.join(&digest), bytes)?;
+        Ok(json!({"digest": format!("sha256:{digest}"), "size": bytes.len()}))
+    };
+    let with_type = |mut descriptor: serde_json::Value, media_type: &str| {
+        let mut typed = serde_json::Map::new();
+        typed.insert("mediaType".into(), media_type.into());
+        if let Some(fields) = descriptor.as_object_mut() {
+            typed.append(fields);
+        }
+        serde_json::Value::Object(typed)
+    };
+    let config = with_type(blob(b"{}")?, CONFIG_MEDIA_TYPE);
+    let mut layer = with_type(blob(module)?, LAYER_MEDIA_TYPE);
+    if let Some(l) = layer.as_object_mut() {
+        l.insert(
+            "annotations".into(),
+            json!({"org.opencontainers.image.title": "plugin.wasm"}),
+        );
+    }
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": config,
+        "layers": [layer],
+        "annotations": {
+            "org.opencontainers.image.title": policy_id,
+            "org.opencontainers.image.version": policy_version,
+            "io.cipgate.policy.sha256": policy_sha256,
+        },
+    });
+    let manifest_bytes = manifest.to_string().into_bytes();
+    let descriptor = blob(&manifest_bytes)?;
+    let digest = descriptor
+        .get("digest")
+        .and_then(|d| d.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let tag = tag_of(policy_version);
+    let mut entry = with_type(descriptor, MANIFEST_MEDIA_TYPE);
+    if let Some(e) = entry.as_object_mut() {
+        e.insert(
+            "annotations".into(),
+            json!({"org.opencontainers.image.ref.name": tag}),
+        );
+    }
+    let index = json!({"schemaVersion": 2, "mediaType": INDEX_MEDIA_TYPE, "manifests": [entry]});
+    write(&dir.join("index.json"), index.to_string().as_bytes())?;
+    write(
+        &dir.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )?;
+    Ok(Image { tag, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tag_of;
+
+    #[test]
+    fn tags_are_valid_oci_tags() {
+        assert_eq!(tag_of("2026.12.3"), "2026.12.3");
+        assert_eq!(tag_of("v2 beta"), "v2-beta");
+        assert_eq!(tag_of(".hidden"), "_.hidden");
+        assert_eq!(tag_of(&"9".repeat(200)).len(), 128);
+    }
+}
