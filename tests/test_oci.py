@@ -9,7 +9,7 @@ import json
 import shutil
 import subprocess
 
-from conftest import REPO  # noqa: F401
+from conftest import REPO
 
 
 def skopeo(*args: str) -> subprocess.CompletedProcess:
@@ -50,3 +50,49 @@ def test_a_damaged_blob_is_refused(dist, tmp_path):
     run = skopeo("copy", f"oci:{layout}:{oci['tag']}", f"dir:{tmp_path / 'copy'}")
     assert run.returncode != 0
     assert "digest" in run.stderr.lower()
+
+
+REPOSITORY = "registry.example.com/cipgate/us-iaas-cip"
+CRDS = REPO / "tests" / "fixtures" / "crds"
+
+
+def crd_validator(name: str):
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads((CRDS / name).read_text()))
+
+
+def test_kubernetes_manifests_pin_the_image_and_fit_the_published_crds(cipgate_bin, tmp_path):
+    import yaml
+
+    out = tmp_path / "dist"
+    run = subprocess.run([str(cipgate_bin), "build", str(REPO / "policies" / "us-iaas-cip.yaml"),
+                          "-o", str(out), "--no-web", "--oci-repository", REPOSITORY],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    built = json.loads((out / "manifest.json").read_text())
+    digest = built["oci"]["digest"]
+
+    istio = yaml.safe_load((out / "istio-wasmplugin.yaml").read_text())
+    assert list(crd_validator("istio-wasmplugin-v1alpha1.json").iter_errors(istio)) == []
+    assert istio["spec"]["url"] == f"oci://{REPOSITORY}@{digest}"
+    assert istio["spec"]["failStrategy"] == "FAIL_CLOSE"
+    assert istio["spec"]["pluginConfig"]["mode"] == "enforce"
+
+    gateway = yaml.safe_load((out / "envoy-gateway.yaml").read_text())
+    assert list(crd_validator("envoy-gateway-envoyextensionpolicy-v1alpha1.json")
+                .iter_errors(gateway)) == []
+    (wasm,) = gateway["spec"]["wasm"]
+    assert wasm["code"]["image"]["url"] == f"{REPOSITORY}@{digest}"
+    assert "sha256:" + wasm["code"]["image"]["sha256"] == digest
+    assert wasm["failOpen"] is False and wasm["rootID"] == "cipgate"
+    # The CEL rules the validator cannot run: Gateway API targets, and only an HTTPRoute.
+    (target,) = gateway["spec"]["targetRefs"]
+    assert (target["group"], target["kind"]) == ("gateway.networking.k8s.io", "HTTPRoute")
+
+    # The schemas do refuse what the CRDs refuse.
+    istio["spec"]["failStrategy"] = "CLOSE"
+    assert list(crd_validator("istio-wasmplugin-v1alpha1.json").iter_errors(istio))
+    wasm["code"]["type"] = "OCI"
+    assert list(crd_validator("envoy-gateway-envoyextensionpolicy-v1alpha1.json")
+                .iter_errors(gateway))

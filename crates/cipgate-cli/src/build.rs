@@ -22,6 +22,8 @@ pub struct Options {
     pub module_url: Option<String>,
     /// The npm scope of the browser package (`@<scope>/<policy id>`) [default: cipgate].
     pub npm_scope: Option<String>,
+    /// The repository the OCI image goes to: Kubernetes manifests pinned to it by digest.
+    pub oci_repository: Option<String>,
 }
 
 /// Compiles `policy_path` and writes `<id>.cpi` (the policy image), `<id>.wasm`,
@@ -42,6 +44,9 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
         .as_deref()
         .map(ModuleUrl::parse)
         .transpose()?;
+    if let Some(repository) = &options.oci_repository {
+        crate::oci::check_repository(repository)?;
+    }
     let compiled = crate::load_policy(policy_path)?;
     let policy = &compiled.policy;
     let id = policy.id();
@@ -118,6 +123,7 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
             "layer_media_type": crate::oci::LAYER_MEDIA_TYPE,
         },
         "envoy_config": "envoy.yaml",
+        "kubernetes": options.oci_repository.as_ref().map(|_| ["istio-wasmplugin.yaml", "envoy-gateway.yaml"]),
         "web_package": web_package.as_ref().map(|p| serde_json::json!({
             "dir": "web/",
             "projection_file": web_image_file,
@@ -127,6 +133,11 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
         })),
         "cipgate_version": env!("CARGO_PKG_VERSION"),
     });
+    if let Some(repository) = &options.oci_repository {
+        for (file, text) in crate::oci::kubernetes_manifests(repository, &image, id, policy) {
+            write(&out_dir.join(file), text.as_bytes())?;
+        }
+    }
     let manifest = serde_json::to_string_pretty(&manifest)
         .map_err(|e| format!("error: cannot write the manifest: {e}"))?;
     write(

@@ -71,6 +71,11 @@ enum Command {
         /// The npm scope of the browser package, `@SCOPE/<policy id>` [default: cipgate].
         #[arg(long, value_name = "SCOPE")]
         npm_scope: Option<String>,
+        /// The registry repository the OCI image will be pushed to
+        /// (registry.example.com/cipgate/us-iaas-cip): writes istio-wasmplugin.yaml and
+        /// envoy-gateway.yaml pinned to the image by digest.
+        #[arg(long, value_name = "REPOSITORY")]
+        oci_repository: Option<String>,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
@@ -182,6 +187,7 @@ fn main() -> ExitCode {
             geoip_db,
             module_url,
             npm_scope,
+            oci_repository,
         } => build::run(
             &policy,
             &out,
@@ -190,6 +196,7 @@ fn main() -> ExitCode {
                 geoip_db,
                 module_url,
                 npm_scope,
+                oci_repository,
             },
         )
         .map(|()| ExitCode::SUCCESS),

@@ -109,9 +109,121 @@ pub fn write_layout(
     Ok(Image { tag, digest })
 }
 
+/// A registry repository as Kubernetes manifests name it: `registry/path`, lower case, no tag.
+pub fn check_repository(repository: &str) -> Result<(), String> {
+    let fine = repository.contains('/')
+        && !repository.contains("://")
+        && !repository.contains('@')
+        && repository
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"./-_:".contains(&b))
+        && !repository
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .contains(':');
+    if fine {
+        Ok(())
+    } else {
+        Err(format!(
+            "error: --oci-repository {repository}: give the registry and repository without a \
+             tag or scheme, such as registry.example.com/cipgate/us-iaas-cip"
+        ))
+    }
+}
+
+/// Istio's `WasmPlugin` and Envoy Gateway's `EnvoyExtensionPolicy` for the image pushed to
+/// `repository`, pinned by digest, failing closed, with the plugin configuration
+/// `dist/envoy.yaml` uses.
+pub fn kubernetes_manifests(
+    repository: &str,
+    image: &Image,
+    policy_id: &str,
+    policy: &cipgate_policy::CompiledPolicy,
+) -> [(&'static str, String); 2] {
+    let header = format!(
+        "# cipgate policy {policy_id} {} (sha256 {}), written by `cipgate build`.\n\
+         # Push the image first: skopeo copy oci:dist/oci:{tag} docker://{repository}:{tag}\n",
+        policy.version(),
+        policy.sha256(),
+        tag = image.tag,
+    );
+    let hex = image.digest.trim_start_matches("sha256:");
+    let istio = format!(
+        r#"{header}# Attaches to every route of the selected workloads: select a workload that serves signup
+# only, or see docs/envoy.md for a route-level patch.
+apiVersion: extensions.istio.io/v1alpha1
+kind: WasmPlugin
+metadata:
+  name: cipgate-{policy_id}
+spec:
+  selector:
+    matchLabels:
+      app: signup
+  url: oci://{repository}@{digest}
+  imagePullPolicy: IfNotPresent
+  pluginName: cipgate
+  phase: AUTHN
+  failStrategy: FAIL_CLOSE
+  match:
+    - mode: SERVER
+  pluginConfig:
+    mode: enforce
+    query_string: refuse_policy_fields
+"#,
+        digest = image.digest,
+    );
+    let gateway = format!(
+        r#"{header}# Runs the filter on the signup HTTPRoute only. The audit record is in filter state as
+# wasm.cipgate.audit: add it to the EnvoyProxy's access log (docs/envoy.md).
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyExtensionPolicy
+metadata:
+  name: cipgate-{policy_id}
+spec:
+  targetRefs:
+    - group: gateway.networking.k8s.io
+      kind: HTTPRoute
+      name: signup
+  wasm:
+    - name: cipgate
+      rootID: cipgate
+      failOpen: false
+      code:
+        type: Image
+        image:
+          url: {repository}@{digest}
+          sha256: {hex}
+      config:
+        mode: enforce
+        query_string: refuse_policy_fields
+"#,
+        digest = image.digest,
+    );
+    [
+        ("istio-wasmplugin.yaml", istio),
+        ("envoy-gateway.yaml", gateway),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::tag_of;
+    use super::{check_repository, tag_of};
+
+    #[test]
+    fn repositories_have_no_scheme_tag_or_digest() {
+        assert!(check_repository("registry.example.com/cipgate/us-iaas-cip").is_ok());
+        assert!(check_repository("localhost:5000/cipgate").is_ok());
+        for bad in [
+            "us-iaas-cip",
+            "oci://registry.example.com/cipgate",
+            "registry.example.com/cipgate:2026.12.3",
+            "registry.example.com/cipgate@sha256:00",
+            "Registry.example.com/cipgate",
+        ] {
+            assert!(check_repository(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn tags_are_valid_oci_tags() {
