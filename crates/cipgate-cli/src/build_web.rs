@@ -14,6 +14,8 @@ const MODULE_NAME: &str = "cipgate_web";
 const INDEX_JS: &str = include_str!("../../cipgate-web/js/index.js");
 const INDEX_D_TS: &str = include_str!("../../cipgate-web/js/index.d.ts");
 const NODE_JS: &str = include_str!("../../cipgate-web/js/node.js");
+/// cipgate's licence (the package's `license` field names it), shipped with the package.
+const LICENSE: &str = include_str!("../../../LICENSE");
 
 /// The browser package of one policy, ready to write.
 pub struct WebPackage {
@@ -50,6 +52,7 @@ pub fn package(compiled: &Compiled, scope: &str) -> Result<WebPackage, String> {
             "index.d.ts",
             "node.js",
             "README.md",
+            "LICENSE",
             format!("{MODULE_NAME}.js"),
             format!("{MODULE_NAME}.d.ts"),
             format!("{MODULE_NAME}_bg.wasm"),
@@ -65,6 +68,7 @@ pub fn package(compiled: &Compiled, scope: &str) -> Result<WebPackage, String> {
         ("index.js".to_string(), INDEX_JS.as_bytes().to_vec()),
         ("index.d.ts".to_string(), INDEX_D_TS.as_bytes().to_vec()),
         ("node.js".to_string(), NODE_JS.as_bytes().to_vec()),
+        ("LICENSE".to_string(), LICENSE.as_bytes().to_vec()),
         (
             "README.md".to_string(),
             readme(&name, &version, compiled).into_bytes(),
