@@ -96,16 +96,17 @@ impl Metrics {
         })
     }
 
-    fn record(&self, decision: &Decision) {
+    /// Counts a decision: its outcome and `rules`, its rule ids (each once).
+    fn record(&self, outcome: Outcome, rules: &[&str]) {
         let outcome = self
             .outcomes
             .iter()
-            .find(|(o, _)| *o == decision.outcome)
+            .find(|(o, _)| *o == outcome)
             .map(|(_, m)| *m);
-        let rules = decision.rule_ids().into_iter().filter_map(|id| {
+        let rules = rules.iter().filter_map(|id| {
             let i = self
                 .rules
-                .binary_search_by(|(r, _)| r.as_str().cmp(id))
+                .binary_search_by(|(r, _)| r.as_str().cmp(*id))
                 .ok()?;
             self.rules.get(i).map(|(_, m)| *m)
         });
@@ -453,7 +454,7 @@ impl Signup {
     fn finish(&mut self, filter: &Filter, decision: &Decision, pii: PiiHashes) -> Action {
         let blocked = filter.config.mode == Mode::Enforce && !decision.outcome.is_forwarded();
         let rules = decision.rule_ids();
-        filter.metrics.record(decision);
+        filter.metrics.record(decision.outcome, &rules);
         let json = decision.to_json();
         let record = AuditRecord {
             event: "cipgate.decision",
