@@ -2,6 +2,7 @@
 
 pub mod dfa_build;
 mod diagnostics;
+pub mod list_files;
 mod lower;
 pub mod vocabulary;
 mod yaml;
