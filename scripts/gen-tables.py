@@ -31,6 +31,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import unicodedata
 
 try:  # Python 3.11+ renamed the regex parser modules.
     from re import _constants as sre_constants
@@ -425,6 +426,161 @@ def gen_postal_codes(table, examples, required):
     )
 
 
+# --- name folding (restricted-party screening) -----------------------------------------
+
+# The blocks whose characters the name matcher folds through the table; a character outside
+# them is lower-cased and kept if alphanumeric, else read as a space (screening/normalize.rs).
+NAME_FOLD_BLOCKS = (
+    (0x00A0, 0x024F),  # Latin-1 Supplement, Latin Extended-A and -B
+    (0x0250, 0x02FF),  # IPA Extensions, Spacing Modifier Letters (apostrophe-like letters)
+    (0x0300, 0x036F),  # Combining Diacritical Marks
+    (0x0370, 0x03FF),  # Greek and Coptic
+    (0x0400, 0x052F),  # Cyrillic, Cyrillic Supplement
+    (0x1AB0, 0x1AFF),  # Combining Diacritical Marks Extended
+    (0x1DC0, 0x1DFF),  # Combining Diacritical Marks Supplement
+    (0x1E00, 0x1EFF),  # Latin Extended Additional
+    (0x1F00, 0x1FFF),  # Greek Extended
+    (0x2000, 0x206F),  # General Punctuation
+    (0xFB00, 0xFB06),  # Latin ligatures
+    (0xFE00, 0xFE0F),  # Variation Selectors
+    (0xFE20, 0xFE2F),  # Combining Half Marks
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (byte order mark)
+    (0xFF00, 0xFFEF),  # Halfwidth and Fullwidth Forms
+)
+
+# Letters that NFKD leaves alone, as Latin letters (lower case; upper case folds to them).
+LATIN_LETTERS = {
+    "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+    "ı": "i", "ħ": "h", "ŧ": "t", "ŋ": "ng", "ĸ": "k", "ƀ": "b", "ƃ": "b", "ƈ": "c",
+    "ƌ": "d", "ƒ": "f", "ƙ": "k", "ƚ": "l", "ƞ": "n", "ƥ": "p", "ƫ": "t", "ƭ": "t",
+    "ƴ": "y", "ƶ": "z", "ƿ": "w", "ǝ": "e", "ȡ": "d", "ȥ": "z", "ȴ": "l", "ȵ": "n",
+    "ȶ": "t", "ȷ": "j", "ȼ": "c", "ȿ": "s", "ɀ": "z", "ɇ": "e", "ɉ": "j", "ɋ": "q",
+    "ɍ": "r", "ɏ": "y",
+    # IPA letters that African and other orthographies use as letters, and that pass for
+    # Latin ones (ɡ, ɑ, ɪ).
+    "ɐ": "a", "ɑ": "a", "ɒ": "o", "ɓ": "b", "ɔ": "o", "ɖ": "d", "ɗ": "d", "ə": "e",
+    "ɛ": "e", "ɠ": "g", "ɡ": "g", "ɣ": "g", "ɦ": "h", "ɨ": "i", "ɩ": "i", "ɪ": "i",
+    "ɱ": "m", "ɲ": "n", "ɳ": "n", "ɴ": "n", "ɵ": "o", "ɹ": "r", "ɽ": "r", "ɾ": "r",
+    "ʀ": "r", "ʂ": "s", "ʈ": "t", "ʉ": "u", "ʊ": "u", "ʋ": "v", "ʏ": "y", "ʐ": "z",
+}
+
+# Marks that stand inside a word and join it: O’Brien is OBrien, Saʿid is Said, Ŀ is L.
+JOINERS = "ʹʺʻʼʽʾʿˈ´‘’‛′″‵·‧ʔʕ"
+
+# Greek as ELOT 743 writes single letters (its rules for letter pairs are left out).
+GREEK = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th",
+    "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p",
+    "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps",
+    "ω": "o",
+}
+
+# Cyrillic as the OFAC and BGN/PCGN romanisations write it, one letter at a time (so и is i
+# in Ukrainian names too, and г is g).
+CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+    "я": "ya",
+    # Ukrainian, Belarusian
+    "є": "ye", "і": "i", "ї": "yi", "ґ": "g", "ў": "u",
+    # Serbian, Macedonian
+    "ђ": "dj", "ј": "j", "љ": "lj", "њ": "nj", "ћ": "c", "џ": "dz", "ѓ": "gj", "ќ": "kj",
+    "ѕ": "dz",
+    # pre-1918 Russian; Kazakh, Kyrgyz, Tajik, Tatar, Bashkir, Uzbek
+    "ѣ": "e", "ѳ": "f", "ѵ": "i", "ә": "a", "ғ": "g", "қ": "k", "ң": "ng", "ө": "o",
+    "ұ": "u", "ү": "u", "һ": "h", "ҳ": "kh", "ҷ": "j", "ҫ": "s", "ҙ": "z", "ҡ": "k",
+    "ӏ": "",
+}
+
+NAME_FOLD_EXPLICIT = {**LATIN_LETTERS, **GREEK, **CYRILLIC, **{c: "" for c in JOINERS}}
+
+# Each replacement is stored as a record of this many bytes, padded with NAME_FOLD_PAD.
+NAME_FOLD_WIDTH = 4
+NAME_FOLD_PAD = "_"
+
+
+def fold_ascii(ch):
+    """The rule crates/cipgate-policy/src/screening/normalize.rs applies to ASCII (keep them
+    in step): letters lower-cased, apostrophes and dots joined
+    (O'Brien, L.L.C.), anything else a space."""
+    if ch.isalnum():
+        return ch.lower()
+    return "" if ch in "'`." else " "
+
+
+def fold_name_char(ch):
+    """What one character becomes in a name: explicit tables first, then case folding, then
+    compatibility decomposition without its marks, each result folded again."""
+    if ch.isascii():
+        return fold_ascii(ch)
+    if ch in NAME_FOLD_EXPLICIT:
+        return NAME_FOLD_EXPLICIT[ch]
+    for step in (str.casefold, lambda c: unicodedata.normalize("NFKD", c)):
+        changed = step(ch)
+        if changed != ch:
+            return "".join(fold_name_char(c) for c in changed)
+    if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return ""  # marks, zero-width and format characters join the word around them
+    return ch if ch.isalnum() else " "
+
+
+def name_fold():
+    """(code point, replacement) for every character of NAME_FOLD_BLOCKS that the table
+    must fold: those whose replacement differs from the runtime's fallback (lower case if
+    alphanumeric, else a space)."""
+    table = []
+    for first, last in NAME_FOLD_BLOCKS:
+        for cp in range(first, last + 1):
+            ch = chr(cp)
+            if unicodedata.category(ch) == "Cn":
+                continue
+            folded = re.sub(" +", " ", fold_name_char(ch))
+            fallback = ch.lower() if ch.isalnum() else " "
+            if folded == fallback:
+                continue
+            # Replacements are final: folding them again changes nothing.
+            assert "".join(fold_name_char(c) for c in folded) == folded, (ch, folded)
+            assert NAME_FOLD_PAD not in folded, (ch, folded)
+            assert len(folded.encode("utf-8")) <= NAME_FOLD_WIDTH, (ch, folded)
+            assert cp < 0x10000, ch
+            table.append((cp, folded))
+    for ch, folded in NAME_FOLD_EXPLICIT.items():  # every explicit entry is in a block
+        assert (ord(ch), folded) in table, ch
+    return table
+
+
+def gen_name_fold(table):
+    keys = "".join(f"0x{cp:04x}," for cp, _ in table)
+    records = []
+    for _, folded in table:
+        pad = NAME_FOLD_WIDTH - len(folded.encode("utf-8"))
+        records.append(folded + NAME_FOLD_PAD * pad)
+    # One literal a line, records whole (some hold non-ASCII letters: chunk by record).
+    per_line = 72 // NAME_FOLD_WIDTH
+    rows = "".join(
+        f"{rust_str(''.join(records[i : i + per_line]))},\n"
+        for i in range(0, len(records), per_line)
+    )
+    return (
+        "// @generated by scripts/gen-tables.py from Python's unicodedata and the\n"
+        "// transliteration tables there — do not edit\n"
+        "//! How the name matcher folds characters outside ASCII (`crate::screening`):\n"
+        "//! compatibility forms, case folding, diacritics dropped, Greek and Cyrillic\n"
+        "//! transliterated.\n\n"
+        "/// Bytes of each record of `NAME_FOLD_TO`, padded with `NAME_FOLD_PAD`.\n"
+        f"pub(super) const NAME_FOLD_WIDTH: usize = {NAME_FOLD_WIDTH};\n"
+        f"pub(super) const NAME_FOLD_PAD: char = '{NAME_FOLD_PAD}';\n\n"
+        "/// The code points that fold, sorted; the replacement of `NAME_FOLD_CHARS[i]` is\n"
+        "/// record `i` of `NAME_FOLD_TO`.\n"
+        f"pub(super) const NAME_FOLD_CHARS: &[u16] = &[{keys}];\n\n"
+        "/// Replacements: lower-case letters and digits, empty (the character joins the\n"
+        "/// word around it) or a space (it ends the word).\n"
+        f"pub(super) const NAME_FOLD_TO: &str = concat!({rows});\n"
+    )
+
+
 # --- output -----------------------------------------------------------------------------
 
 
@@ -453,6 +609,7 @@ def generate():
         "subdivisions.rs": gen_subdivisions(subdivisions(iso)),
         "calling_codes.rs": gen_calling_codes(codes, splits),
         "postal_codes.rs": gen_postal_codes(postal, examples, required),
+        "name_fold.rs": gen_name_fold(name_fold()),
     }
     return {name: rustfmt(text) for name, text in files.items()}
 

@@ -29,6 +29,7 @@ pub mod ir;
 mod json_text;
 mod policy;
 pub mod query;
+pub mod screening;
 pub mod tables;
 pub mod value;
 
