@@ -175,11 +175,26 @@ fn envoy_yaml(code: &str, policy_id: &str, policy_sha256: &str, geoip_db: Option
         None => (NO_GEOIP.to_string(), ""),
     };
     ENVOY_YAML
+        .replace("@AUDIT_LOG_FILTER@", &yaml_string(AUDIT_LOG_FILTER))
+        .replace("@AUDIT_LOG_FORMAT@", &yaml_string(AUDIT_LOG_FORMAT))
         .replace("@GEOIP@", &geoip)
         .replace("@PLUGIN_GEO@", plugin_geo)
         .replace("@CODE@", code)
         .replace("@POLICY_ID@", policy_id)
         .replace("@POLICY_SHA256@", policy_sha256)
+}
+
+/// The access-log format that writes the audit record the filter leaves in filter state
+/// (`wasm.cipgate.audit`), as it is, one line per request; the same in `envoy.yaml` and the
+/// Kubernetes manifests.
+pub const AUDIT_LOG_FORMAT: &str = "%FILTER_STATE(wasm.cipgate.audit:PLAIN)%\n";
+
+/// The CEL access-log filter that logs only the requests the filter decided.
+pub const AUDIT_LOG_FILTER: &str = "'wasm.cipgate.audit' in filter_state";
+
+/// `s` as a YAML double-quoted scalar (a JSON string is one).
+pub fn yaml_string(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
 }
 
 /// The plugin configuration's names of the headers the geoip filter writes.
@@ -272,13 +287,13 @@ static_resources:
                         name: envoy.access_loggers.extension_filters.cel
                         typed_config:
                           "@type": type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
-                          expression: "'wasm.cipgate.audit' in filter_state"
+                          expression: @AUDIT_LOG_FILTER@
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
                       path: /dev/stdout
                       log_format:
                         text_format_source:
-                          inline_string: "%FILTER_STATE(wasm.cipgate.audit:PLAIN)%\n"
+                          inline_string: @AUDIT_LOG_FORMAT@
                 route_config:
                   virtual_hosts:
                     - name: signup

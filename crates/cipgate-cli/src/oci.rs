@@ -5,7 +5,7 @@
 //! docker://registry/...` pushes it to any registry unchanged, so its digest stays the one in
 //! `manifest.json`.
 
-use crate::build::{hex, write};
+use crate::build::{hex, write, yaml_string, AUDIT_LOG_FILTER, AUDIT_LOG_FORMAT};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -134,7 +134,9 @@ pub fn check_repository(repository: &str) -> Result<(), String> {
 
 /// Istio's `WasmPlugin` and Envoy Gateway's `EnvoyExtensionPolicy` for the image pushed to
 /// `repository`, pinned by digest, failing closed, with the plugin configuration
-/// `dist/envoy.yaml` uses.
+/// `dist/envoy.yaml` uses; each followed by what writes the audit record, with the access-log
+/// format and filter of `dist/envoy.yaml`: an Istio `Telemetry` (and, in a comment, the mesh's
+/// access-log provider it names) and an Envoy Gateway `EnvoyProxy`.
 pub fn kubernetes_manifests(
     repository: &str,
     image: &Image,
@@ -149,8 +151,24 @@ pub fn kubernetes_manifests(
         tag = image.tag,
     );
     let hex = image.digest.trim_start_matches("sha256:");
+    let audit_format = yaml_string(AUDIT_LOG_FORMAT);
+    let audit_filter = yaml_string(AUDIT_LOG_FILTER);
     let istio = format!(
-        r#"{header}# Attaches to every route of the selected workloads: select a workload that serves signup
+        r#"{header}#
+# The audit record of each signup the filter decides (docs/envoy.md, "Audit log") is written by
+# the Telemetry below with the access-log provider `cipgate-audit`. Providers are mesh
+# configuration, not custom resources: add this one to the IstioOperator's spec.meshConfig or
+# the istiod Helm values (istioctl install / helm upgrade), then apply this file.
+#
+#   meshConfig:
+#     extensionProviders:
+#       - name: cipgate-audit
+#         envoyFileAccessLog:
+#           path: /dev/stdout
+#           logFormat:
+#             text: {audit_format}
+#
+# Attaches to every route of the selected workloads: select a workload that serves signup
 # only, or see docs/envoy.md for a route-level patch.
 apiVersion: extensions.istio.io/v1alpha1
 kind: WasmPlugin
@@ -170,12 +188,35 @@ spec:
   pluginConfig:
     mode: enforce
     query_string: refuse_policy_fields
+---
+# Access logging of the workload the WasmPlugin selects. A Telemetry that sets accessLogging
+# replaces the mesh's access log for the workloads it selects (meshConfig.accessLogFile or a
+# mesh-wide Telemetry), so the first entry keeps one line per request with Istio's built-in
+# `envoy` provider (drop it if the mesh logs no requests); the second writes the audit record
+# of each request the filter decided. Only one Telemetry may select a workload: if another
+# already does, add these entries to it instead.
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata:
+  name: cipgate-{policy_id}
+spec:
+  selector:
+    matchLabels:
+      app: signup
+  accessLogging:
+    - providers:
+        - name: envoy
+    - providers:
+        - name: cipgate-audit
+      match:
+        mode: SERVER
+      filter:
+        expression: {audit_filter}
 "#,
         digest = image.digest,
     );
     let gateway = format!(
-        r#"{header}# Runs the filter on the signup HTTPRoute only. The audit record is in filter state as
-# wasm.cipgate.audit: add it to the EnvoyProxy's access log (docs/envoy.md).
+        r#"{header}# Runs the filter on the signup HTTPRoute only.
 apiVersion: gateway.envoyproxy.io/v1alpha1
 kind: EnvoyExtensionPolicy
 metadata:
@@ -197,6 +238,44 @@ spec:
       config:
         mode: enforce
         query_string: refuse_policy_fields
+---
+# The access log of the proxies that serve the signup HTTPRoute: one JSON line per request, and
+# the audit record of each signup the filter decides (docs/envoy.md, "Audit log"). Attach it to
+# the Gateway of that route, in the Gateway's namespace:
+#
+#   spec:
+#     infrastructure:
+#       parametersRef:
+#         group: gateway.envoyproxy.io
+#         kind: EnvoyProxy
+#         name: cipgate-{policy_id}
+#
+# or to its GatewayClass (spec.parametersRef, which also names the namespace). Each names one
+# EnvoyProxy, and one on the Gateway replaces the GatewayClass's unless it sets mergeType: if
+# either already names one, add these settings to that one instead. Access-log settings replace
+# Envoy Gateway's default access log, so the first setting keeps it (no format: the default
+# JSON fields, to /dev/stdout).
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyProxy
+metadata:
+  name: cipgate-{policy_id}
+spec:
+  telemetry:
+    accessLog:
+      settings:
+        - sinks:
+            - type: File
+              file:
+                path: /dev/stdout
+        - format:
+            type: Text
+            text: {audit_format}
+          matches:
+            - {audit_filter}
+          sinks:
+            - type: File
+              file:
+                path: /dev/stdout
 "#,
         digest = image.digest,
     );
