@@ -86,6 +86,10 @@ SHAPE_MISTAKES = {
     "a condition with two tests": lambda p: rule(p, "client-location-restricted")["when"].update(
         equals="CU"),
     "an unknown content type": lambda p: p["input"].update(content_types=["text/plain"]),
+    "a screening score above 1": lambda p: p["lists"]["restricted-parties"].update(
+        hit_score=1.5),
+    "aliases that are not a list": lambda p: p["lists"]["restricted-parties"]["entries"][
+        "Example Restricted Party Ltd"].update(aliases="Example Party"),
 }
 
 

@@ -5,14 +5,18 @@ mod build;
 mod build_web;
 mod diff;
 mod harness_check;
+mod list_files;
 mod oci;
 mod policy_tests;
 mod runtimes;
 mod schema;
 
-use cipgate_policy::{compile, Compiled, CompiledPolicy, GatewayFacts, Outcome, SignupRequest};
+use cipgate_policy::{
+    compile_with, Compiled, CompiledPolicy, GatewayFacts, Outcome, SignupRequest,
+};
 use clap::{Parser, Subcommand};
 use harness_check::{DeployedModule, Signup};
+use list_files::{parse_list_arg, DiskListFiles, ListArg};
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,7 @@ Examples:
   cipgate compile policies/us-iaas-cip.yaml
   cipgate compile policies/us-iaas-cip.yaml --emit us-iaas-cip.cpi
   cipgate build policies/us-iaas-cip.yaml -o dist
+  cipgate build policies/us-iaas-cip.yaml --list restricted-parties=consolidated.csv
   cipgate check --policy policies/us-iaas-cip.yaml signup.json
   cipgate check --module dist/us-iaas-cip.wasm signup.json
   cipgate test policies/us-iaas-cip.yaml --junit results.xml
@@ -50,6 +55,10 @@ enum Command {
         /// Also write the policy image (what the modules carry) to this file.
         #[arg(long)]
         emit: Option<PathBuf>,
+        /// Read the entries of the policy's names list NAME from FILE (a Consolidated
+        /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
+        #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
+        lists: Vec<ListArg>,
     },
     /// Build the Envoy module (and browser package) of a policy into an output folder.
     Build {
@@ -76,6 +85,10 @@ enum Command {
         /// envoy-gateway.yaml pinned to the image by digest.
         #[arg(long, value_name = "REPOSITORY")]
         oci_repository: Option<String>,
+        /// Read the entries of the policy's names list NAME from FILE (a Consolidated
+        /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
+        #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
+        lists: Vec<ListArg>,
     },
     /// Decide one signup document and print the decision JSON.
     Check {
@@ -107,6 +120,10 @@ enum Command {
         /// evaluator; `--policy` is then not needed.
         #[arg(long, required_unless_present = "policy")]
         module: Option<PathBuf>,
+        /// Read the entries of the policy's names list NAME from FILE (a Consolidated
+        /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
+        #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
+        lists: Vec<ListArg>,
         /// The signup document, or `-` for standard input.
         file: PathBuf,
     },
@@ -139,6 +156,10 @@ enum Command {
         /// Run again whenever the policy or the test file changes, until interrupted.
         #[arg(long)]
         watch: bool,
+        /// Read the entries of the policy's names list NAME from FILE (a Consolidated
+        /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
+        #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
+        lists: Vec<ListArg>,
     },
     /// Decide every signup of a corpus under two policies and report the decisions that
     /// change, with counts per rule.
@@ -179,7 +200,11 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { policy, emit } => compile_command(&policy, emit.as_deref()),
+        Command::Compile {
+            policy,
+            emit,
+            lists,
+        } => compile_command(&policy, emit.as_deref(), &lists),
         Command::Build {
             policy,
             out,
@@ -188,6 +213,7 @@ fn main() -> ExitCode {
             module_url,
             npm_scope,
             oci_repository,
+            lists,
         } => build::run(
             &policy,
             &out,
@@ -197,6 +223,7 @@ fn main() -> ExitCode {
                 module_url,
                 npm_scope,
                 oci_repository,
+                lists,
             },
         )
         .map(|()| ExitCode::SUCCESS),
@@ -210,6 +237,7 @@ fn main() -> ExitCode {
             query,
             module,
             file,
+            lists,
         } => {
             let facts = GatewayFacts {
                 client_ip,
@@ -219,6 +247,7 @@ fn main() -> ExitCode {
             };
             check_command(
                 policy.as_deref(),
+                &lists,
                 module.as_deref(),
                 content_type,
                 &facts,
@@ -236,6 +265,7 @@ fn main() -> ExitCode {
             junit,
             format,
             watch,
+            lists,
         } => {
             let options = TestOptions {
                 module,
@@ -243,6 +273,7 @@ fn main() -> ExitCode {
                 run,
                 fail_on_uncovered,
                 format,
+                lists,
             };
             if watch {
                 watch_tests(&policy, cases, &options, junit.as_deref())
@@ -279,23 +310,55 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads and compiles a policy file (or loads a policy image, `.cpi`); the error is the
-/// rendered diagnostics.
-pub fn load_policy(path: &Path) -> Result<Compiled, String> {
+/// Reads and compiles a policy file (or loads a policy image, `.cpi`), its names lists from
+/// `lists` where given; the error is the rendered diagnostics.
+pub fn load_policy(path: &Path, lists: &[ListArg]) -> Result<Compiled, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("error: cannot read the policy {}: {e}", path.display()))?;
     if bytes.starts_with(cipgate_policy::image::MAGIC) {
+        if !lists.is_empty() {
+            return Err(format!(
+                "error: {} is a compiled policy image; --list needs the policy file",
+                path.display()
+            ));
+        }
         let policy =
             CompiledPolicy::load(&bytes).map_err(|e| format!("error: {}: {e}", path.display()))?;
         return Ok(Compiled { bytes, policy });
     }
     let source = String::from_utf8(bytes)
         .map_err(|_| format!("error: the policy {} is not UTF-8", path.display()))?;
-    compile(&path.display().to_string(), &source).map_err(|d| d.to_string())
+    let files = DiskListFiles {
+        policy_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        replacements: lists,
+    };
+    let compiled =
+        compile_with(&path.display().to_string(), &source, &files).map_err(|d| d.to_string())?;
+    for arg in lists {
+        let names_list = compiled
+            .policy
+            .ir()
+            .lists
+            .iter()
+            .any(|l| l.name == arg.list && l.kind == cipgate_policy::ir::ListKind::Names);
+        if !names_list {
+            return Err(format!(
+                "error: --list {}={}: the policy has no names list `{}`",
+                arg.list,
+                arg.file.display(),
+                arg.list
+            ));
+        }
+    }
+    Ok(compiled)
 }
 
-fn compile_command(path: &Path, emit: Option<&Path>) -> Result<ExitCode, String> {
-    let compiled = load_policy(path)?;
+fn compile_command(
+    path: &Path,
+    emit: Option<&Path>,
+    lists: &[ListArg],
+) -> Result<ExitCode, String> {
+    let compiled = load_policy(path, lists)?;
     let ir = compiled.policy.ir();
     if let Some(out) = emit {
         std::fs::write(out, &compiled.bytes)
@@ -315,6 +378,7 @@ fn compile_command(path: &Path, emit: Option<&Path>) -> Result<ExitCode, String>
 
 fn check_command(
     policy: Option<&Path>,
+    lists: &[ListArg],
     module: Option<&Path>,
     content_type: Option<String>,
     facts: &GatewayFacts,
@@ -323,6 +387,9 @@ fn check_command(
 ) -> Result<ExitCode, String> {
     let body = read_input(file)?;
     let content_type = content_type.unwrap_or_else(|| default_content_type(file).to_string());
+    if module.is_some() && !lists.is_empty() {
+        return Err("error: --list goes with --policy; a module carries its lists".to_string());
+    }
     let (json, outcome) = match (module, policy) {
         (Some(module), _) => {
             let json = DeployedModule::load(module)?.decide(&Signup {
@@ -338,7 +405,7 @@ fn check_command(
             (json, outcome)
         }
         (None, Some(policy)) => {
-            let loaded = load_policy(policy)?;
+            let loaded = load_policy(policy, lists)?;
             let decision = policy_tests::native_decision(
                 &loaded.policy,
                 query,
@@ -377,6 +444,7 @@ struct TestOptions {
     run: Option<String>,
     fail_on_uncovered: bool,
     format: Format,
+    lists: Vec<ListArg>,
 }
 
 /// `cipgate test --watch`: runs the cases, then again each time the policy or the test file
@@ -418,7 +486,7 @@ fn test_command(
     options: &TestOptions,
     junit: Option<&Path>,
 ) -> Result<ExitCode, String> {
-    let compiled = load_policy(policy_path)?;
+    let compiled = load_policy(policy_path, &options.lists)?;
     let cases_path = cases.unwrap_or_else(|| policy_tests::tests_path(policy_path));
     let tests = policy_tests::read_tests(&cases_path)?;
     let named = cases_path
@@ -439,7 +507,11 @@ fn test_command(
         (Some(module), _) => Some(DeployedModule::load(module)),
         (None, true) => {
             let dir = std::env::temp_dir().join(format!("cipgate-test-{}", std::process::id()));
-            let loaded = build::run(policy_path, &dir, &build::Options::default()).and_then(|()| {
+            let build_options = build::Options {
+                lists: options.lists.clone(),
+                ..build::Options::default()
+            };
+            let loaded = build::run(policy_path, &dir, &build_options).and_then(|()| {
                 DeployedModule::load(&dir.join(format!("{}.wasm", compiled.policy.id())))
             });
             let _ = std::fs::remove_dir_all(&dir);
@@ -495,7 +567,7 @@ fn diff_command(
     at: Option<&str>,
     format: Format,
 ) -> Result<ExitCode, String> {
-    let (old, new) = (load_policy(old)?.policy, load_policy(new)?.policy);
+    let (old, new) = (load_policy(old, &[])?.policy, load_policy(new, &[])?.policy);
     let corpus = diff::read_corpus(corpus)?;
     let time = match at {
         Some(text) => Some(

@@ -104,6 +104,9 @@ pub struct Expect {
     /// Fields that must appear in the violations.
     #[serde(default)]
     pub fields: Vec<String>,
+    /// Listed parties that screening must have matched, as `list:entry` (`sdn:91001`).
+    #[serde(default)]
+    pub hits: Vec<String>,
 }
 
 /// A mapping as its entries in written order (form fields are sent in that order).
@@ -341,6 +344,18 @@ fn run_case(policy: &CompiledPolicy, module: Option<&DeployedModule>, case: &Cas
                 .push(format!("fields: expected a violation about {field}"));
         }
     }
+    for wanted in &expect.hits {
+        let found = decision.violations.iter().any(|v| {
+            v.hit
+                .as_ref()
+                .is_some_and(|h| format!("{}:{}", h.list, h.entry) == *wanted)
+        });
+        if !found {
+            result
+                .failures
+                .push(format!("hits: expected a screening hit on {wanted}"));
+        }
+    }
     if !result.failures.is_empty() {
         result.failures.push(format!("decision: {native}"));
     }
@@ -501,7 +516,7 @@ mod tests {
         );
         assert_eq!(
             serde_keys::<Expect>(),
-            ["outcome", "status", "rules", "include", "exclude", "fields"]
+            ["outcome", "status", "rules", "include", "exclude", "fields", "hits"]
         );
     }
 

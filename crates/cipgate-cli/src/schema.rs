@@ -52,10 +52,12 @@ pub fn policy() -> Value {
             &["type", "message"],
         )
     };
+    let entry_keys: Vec<&str> = ENTRY_KEYS.iter().chain(PARTY_KEYS).copied().collect();
     let entry = object(
-        ENTRY_KEYS,
+        &entry_keys,
         |k| match k {
             "outcome" => enumeration(ENTRY_OUTCOMES.iter().map(|o| o.as_str()).collect()),
+            "aliases" | "countries" => json!({"type": "array", "items": text(), "minItems": 1}),
             "effective" | "expires" => json!({
                 "type": "string",
                 "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$",
@@ -72,12 +74,16 @@ pub fn policy() -> Value {
             "entries" => {
                 json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/entry"}})
             }
+            "hit_score" | "deny_score" | "deny_score_with_country" => {
+                json!({"type": "number", "minimum": 0.01, "maximum": 1})
+            }
             _ => text(),
         },
-        &["type", "entries"],
+        &["type"],
     );
     let mut condition_keys: Vec<&str> = SUBJECT_KEYS.to_vec();
     condition_keys.extend_from_slice(PREDICATE_KEYS);
+    condition_keys.extend_from_slice(SCREENING_KEYS);
     condition_keys.extend_from_slice(COMBINATOR_KEYS);
     condition_keys.push(ELEMENT_KEY);
     let mut condition = object(
@@ -99,10 +105,13 @@ pub fn policy() -> Value {
         },
         &[],
     );
-    // One subject and one test, or one combinator (with `where` for element conditions).
+    // One subject and one test (and a screened name's `country`), or one combinator (with
+    // `where` for element conditions).
     if let Some(c) = condition.as_object_mut() {
         c.insert("minProperties".into(), 1.into());
-        c.insert("maxProperties".into(), 2.into());
+        c.insert("if".into(), json!({"required": SCREENING_KEYS}));
+        c.insert("then".into(), json!({"maxProperties": 3}));
+        c.insert("else".into(), json!({"maxProperties": 2}));
     }
     let rule = object(
         RULE_KEYS,

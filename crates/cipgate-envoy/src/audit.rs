@@ -1,6 +1,8 @@
 //! The audit record: one JSON line per decision with the client IP and time of access that
 //! the rule asks providers to keep, and keyed hashes (never raw values) of email and phone.
 
+use cipgate_policy::decision::{write_list_version, Hit};
+use cipgate_policy::ir::ListVersion;
 use cipgate_policy::write_json_string;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -26,6 +28,10 @@ pub struct AuditRecord<'a> {
     pub policy_id: &'a str,
     pub policy_version: &'a str,
     pub policy_sha256: &'a str,
+    /// The list files the policy was compiled with.
+    pub policy_lists: &'a [ListVersion],
+    /// The listed parties screening matched, for the reviewer.
+    pub hits: Vec<&'a Hit<'a>>,
     pub pii_hashes: PiiHashes,
 }
 
@@ -123,6 +129,24 @@ impl AuditRecord<'_> {
             member(&mut out, key);
             write_json_string(&mut out, value);
         }
+        member(&mut out, "policy_lists");
+        out.push('[');
+        for (i, version) in self.policy_lists.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_list_version(&mut out, version);
+        }
+        out.push(']');
+        member(&mut out, "hits");
+        out.push('[');
+        for (i, hit) in self.hits.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            hit.write_json(&mut out);
+        }
+        out.push(']');
         member(&mut out, "pii_hashes");
         self.pii_hashes.write_json(&mut out);
         out.push('}');

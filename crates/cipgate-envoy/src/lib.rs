@@ -474,6 +474,12 @@ impl Signup {
             policy_id: filter.policy.id(),
             policy_version: filter.policy.version(),
             policy_sha256: filter.policy.sha256(),
+            policy_lists: &filter.policy.ir().meta.list_versions,
+            hits: decision
+                .violations
+                .iter()
+                .filter_map(|v| v.hit.as_ref())
+                .collect(),
             pii_hashes: pii,
         };
         // A decision without its audit record is not carried out: the record is what the

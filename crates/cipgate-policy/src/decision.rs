@@ -1,6 +1,7 @@
 //! The decision: the one JSON shape that every runtime emits byte for byte.
 
-use crate::json_text::{write_key, write_str, write_u64};
+use crate::ir::ListVersion;
+use crate::json_text::{write_key, write_str, write_text_members, write_u64};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -181,6 +182,62 @@ pub struct Violation<'p> {
     pub outcome: Outcome,
     pub message: Cow<'p, str>,
     pub citation: Cow<'p, str>,
+    /// The listed party a screened name matched, for rules on names lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hit: Option<Hit<'p>>,
+}
+
+/// A name that screening matched to a listed party: which list and entry, the listed name,
+/// the listed name or alias that matched, and how well.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit<'p> {
+    pub list: &'p str,
+    pub entry: &'p str,
+    pub listed_name: &'p str,
+    pub matched_name: &'p str,
+    #[serde(serialize_with = "score_as_fraction")]
+    pub score: u16,
+}
+
+/// Scores are kept in thousandths and shown as fractions (0.92): integer arithmetic gives
+/// every runtime the same score, and the text is serde_json's for the same fraction.
+fn score_as_fraction<S: serde::Serializer>(score: &u16, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(f64::from(*score) / 1000.0)
+}
+
+impl Hit<'_> {
+    /// `{"list":…,"entry":…,"listed_name":…,"matched_name":…,"score":0.93}`, as in decisions.
+    pub fn write_json(&self, out: &mut String) {
+        out.push('{');
+        write_text_members(
+            out,
+            &[
+                ("list", self.list),
+                ("entry", self.entry),
+                ("listed_name", self.listed_name),
+                ("matched_name", self.matched_name),
+            ],
+        );
+        out.push(',');
+        write_key(out, "score");
+        write_fraction(out, self.score);
+        out.push('}');
+    }
+}
+
+/// Thousandths as the shortest decimal fraction, as serde_json writes an f64: `0.92`, `1.0`.
+fn write_fraction(out: &mut String, thousandths: u16) {
+    write_u64(out, u64::from(thousandths / 1000));
+    out.push('.');
+    let part = thousandths % 1000;
+    let digits = [part / 100, part / 10 % 10, part % 10];
+    let shown = digits
+        .iter()
+        .rposition(|d| *d != 0)
+        .map_or(1, |last| last + 1);
+    for d in digits.iter().take(shown) {
+        write_u64(out, u64::from(*d));
+    }
 }
 
 impl Violation<'_> {
@@ -203,6 +260,11 @@ impl Violation<'_> {
             write_key(out, key);
             write_str(out, value);
         }
+        if let Some(hit) = &self.hit {
+            out.push(',');
+            write_key(out, "hit");
+            hit.write_json(out);
+        }
         out.push('}');
     }
 }
@@ -213,25 +275,34 @@ pub struct PolicyRef<'p> {
     pub id: Cow<'p, str>,
     pub version: Cow<'p, str>,
     pub sha256: Cow<'p, str>,
+    /// The versions of the list files the policy was compiled with.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub lists: &'p [ListVersion],
 }
 
 impl PolicyRef<'_> {
     /// `{"id":…,"version":…,"sha256":…}`, the `policy` member of every decision.
     pub fn write_json(&self, out: &mut String) {
         out.push('{');
-        for (i, (key, value)) in [
-            ("id", &self.id),
-            ("version", &self.version),
-            ("sha256", &self.sha256),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if i > 0 {
-                out.push(',');
+        write_text_members(
+            out,
+            &[
+                ("id", &self.id),
+                ("version", &self.version),
+                ("sha256", &self.sha256),
+            ],
+        );
+        if !self.lists.is_empty() {
+            out.push(',');
+            write_key(out, "lists");
+            out.push('[');
+            for (i, v) in self.lists.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_list_version(out, v);
             }
-            write_key(out, key);
-            write_str(out, value);
+            out.push(']');
         }
         out.push('}');
     }
@@ -313,6 +384,21 @@ impl<'p> Decision<'p> {
         }
         ids
     }
+}
+
+/// `{"list":…,"sha256":…,"entries":…}`, as in a decision's `policy.lists`.
+pub fn write_list_version(out: &mut String, v: &ListVersion) {
+    out.push('{');
+    write_text_members(out, &[("list", &v.list), ("sha256", &v.sha256)]);
+    out.push(',');
+    write_key(out, "entries");
+    write_u64(out, u64::from(v.entries));
+    if let Some(published) = &v.published {
+        out.push(',');
+        write_key(out, "published");
+        write_str(out, published);
+    }
+    out.push('}');
 }
 
 fn reject_status(rule: &str) -> Option<u16> {

@@ -1,14 +1,15 @@
 //! The evaluator: decodes the body strictly, reads each declared field once, then decides
 //! every rule and lists every violation.
 
-use crate::decision::{Code, Decision, Outcome, RejectReason, Violation, REJECT_CITATION};
+use crate::decision::{Code, Decision, Hit, Outcome, RejectReason, Violation, REJECT_CITATION};
 use crate::document::{self, Limits};
 use crate::formats::{self, network_contains, E164};
 use crate::ir::{
     BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind,
-    Predicate, Rule, Scalar, Subject,
+    NamedList, Predicate, Rule, Scalar, Subject,
 };
 use crate::policy::{CompiledPolicy, GatewayFacts, SignupRequest};
+use crate::screening;
 use crate::tables;
 use crate::value::Value;
 use std::borrow::Cow;
@@ -68,6 +69,7 @@ pub fn reject<'p>(
         outcome: Outcome::Reject,
         message: Cow::Borrowed(reason.message()),
         citation: Cow::Borrowed(REJECT_CITATION),
+        hit: None,
     }];
     let empty = Signup::empty(policy);
     let ctx = Ctx::new(policy, &empty, facts);
@@ -202,6 +204,7 @@ impl<'p, 'd> Signup<'p, 'd> {
                 outcome: Outcome::Incomplete,
                 message: Cow::Borrowed(&field.invalid.message),
                 citation: Cow::Borrowed(&field.invalid.citation),
+                hit: None,
             });
         };
         for (i, field) in self.fields.iter().enumerate() {
@@ -399,8 +402,26 @@ fn check_format<'d>(
     }
 }
 
-/// A list entry that made a condition true: (list, entry) indices.
-type Evidence = Option<(usize, usize)>;
+/// A list entry that made a condition true.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    list: usize,
+    entry: usize,
+    /// For a names list: what screening found.
+    screened: Option<Screened>,
+}
+
+/// The best name of a listed party that a screened name matched.
+#[derive(Debug, Clone, Copy)]
+struct Screened {
+    /// Index into the party's names.
+    name: usize,
+    score: u16,
+    /// The score or a second identifier (the applicant's country) reaches a denial.
+    deny: bool,
+}
+
+type Evidence = Option<Found>;
 
 /// A named condition's value in this signup, once decided.
 #[derive(Debug, Clone, Copy)]
@@ -462,20 +483,36 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
         // A rule that fired on a named list cites the entry: the entry says why it is there,
         // and may carry an outcome and message of its own (review for a partly sanctioned
         // region where the rule denies).
-        let entry = evidence.and_then(|(l, e)| self.policy.ir.lists.get(l)?.entries.get(e));
+        let list = evidence.and_then(|f| self.policy.ir.lists.get(f.list));
+        let entry = evidence.and_then(|f| list?.entries.get(f.entry));
+        let screened = evidence.and_then(|f| f.screened);
+        let hit = match (list, entry.map(|e| &e.value), screened) {
+            (Some(list), Some(EntryValue::Party(party)), Some(s)) => Some(Hit {
+                list: &list.name,
+                entry: &party.id,
+                listed_name: party.names.first().map_or("", String::as_str),
+                matched_name: party.names.get(s.name).map_or("", String::as_str),
+                score: s.score,
+            }),
+            _ => None,
+        };
+        let denied = screened.is_some_and(|s| s.deny).then_some(Outcome::Deny);
         out.push(Violation {
             rule: Cow::Borrowed(&rule.id),
             field: rule
                 .field
                 .and_then(|f| self.signup.instance_name(f, element)),
             code: rule.code,
-            outcome: entry.and_then(|e| e.outcome).unwrap_or(rule.outcome),
+            outcome: denied
+                .or(entry.and_then(|e| e.outcome))
+                .unwrap_or(rule.outcome),
             message: Cow::Borrowed(
                 entry
                     .and_then(|e| e.message.as_deref())
                     .unwrap_or(&rule.message),
             ),
             citation: Cow::Borrowed(entry.map_or(&rule.citation, |e| &e.citation)),
+            hit,
         });
     }
 
@@ -625,7 +662,29 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
                     _ => list_match(list.kind, &list.entries, value, self.facts.time),
                 };
                 if let (Some(entry), true) = (found, positive) {
-                    evidence.get_or_insert((*l, entry));
+                    evidence.get_or_insert(Found {
+                        list: *l,
+                        entry,
+                        screened: None,
+                    });
+                }
+                found.is_some()
+            }
+            Predicate::Screened { list: l, country } => {
+                let (Some(list), Some(name)) = (self.policy.ir.lists.get(*l), value.text()) else {
+                    return false;
+                };
+                let country = country.and_then(|f| match self.signup.slot(f, element) {
+                    Slot::Valid(Val::Text(c)) => Some(*c),
+                    _ => None,
+                });
+                let found = screen(list, name, country, self.facts.time);
+                if let (Some((entry, screened)), true) = (found, positive) {
+                    evidence.get_or_insert(Found {
+                        list: *l,
+                        entry,
+                        screened: Some(screened),
+                    });
                 }
                 found.is_some()
             }
@@ -741,6 +800,67 @@ fn postal_code_match(
         }
         _ => false,
     })
+}
+
+/// The most words a screened name may have.
+const MAX_SCREENED_TOKENS: usize = 32;
+
+/// The party in force whose names `name` matches best, at the list's hit score or above: the
+/// one that reaches a denial first, then the highest score, then the first written.
+fn screen(
+    list: &NamedList,
+    name: &str,
+    country: Option<&str>,
+    time: Option<i64>,
+) -> Option<(usize, Screened)> {
+    let settings = list.screening?;
+    let tokens = screening::name_tokens(name);
+    // Scoring costs grow with the name's length: a name longer than any real one is not
+    // scored but held, as a hit on no entry (the rule fires with its own outcome).
+    if tokens.len() > MAX_SCREENED_TOKENS {
+        let held = Screened {
+            name: 0,
+            score: 0,
+            deny: false,
+        };
+        return Some((usize::MAX, held));
+    }
+    let query: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let mut best: Option<(usize, Screened)> = None;
+    for (i, entry) in list.entries.iter().enumerate() {
+        let EntryValue::Party(party) = &entry.value else {
+            continue;
+        };
+        if !entry.in_force(time) {
+            continue;
+        }
+        let Some((name, score)) = party
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(n, listed)| {
+                let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
+                (n, screening::score(&query, &listed))
+            })
+            .fold(None, |best: Option<(usize, u16)>, (n, s)| match best {
+                Some((_, b)) if b >= s => best,
+                _ => Some((n, s)),
+            })
+        else {
+            continue;
+        };
+        if score < settings.hit_score {
+            continue;
+        }
+        let same_country = country.is_some_and(|c| party.countries.iter().any(|p| p == c));
+        let deny = settings.deny_score.is_some_and(|d| score >= d)
+            || (same_country && settings.deny_score_with_country.is_some_and(|d| score >= d));
+        let found = Screened { name, score, deny };
+        if best.is_none_or(|(_, b)| (deny, score) > (b.deny, b.score)) {
+            best = Some((i, found));
+        }
+    }
+    best
 }
 
 /// The narrowest entry in force that `matches`, the first written among equals.

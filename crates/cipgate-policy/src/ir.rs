@@ -39,6 +39,22 @@ pub struct Meta {
     /// For the browser's projection of a policy (`image::project_for_browser`): the sha256 of
     /// the full policy's image, which its decisions name.
     pub projection_of: Option<[u8; 32]>,
+    /// The versions of the list files the policy was compiled with, named in every decision
+    /// (kept in the browser's projection, which leaves the lists out).
+    pub list_versions: Vec<ListVersion>,
+}
+
+/// Which file a list's entries came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListVersion {
+    pub list: String,
+    /// The sha256 of the file (or files) read, in hex.
+    pub sha256: String,
+    /// Entries read from the file, in force or not.
+    pub entries: u32,
+    /// The publication date where the file carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +137,8 @@ pub enum ListKind {
     PostalCode,
     /// Prefixes of E.164 telephone numbers, tested on `format: phone` fields.
     PhoneNumber,
+    /// Names of restricted parties and their aliases, screened by similarity (`screening`).
+    Names,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,6 +149,20 @@ pub struct NamedList {
     /// projection of the policy, with every rule that reads it.
     pub private: bool,
     pub entries: Vec<ListEntry>,
+    /// The scores a names list acts on; `None` for every other kind.
+    pub screening: Option<Screening>,
+}
+
+/// Scores in thousandths, as [`crate::screening::score`] gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Screening {
+    /// A name scoring at least this against a listed name is a hit: the rule fires.
+    pub hit_score: u16,
+    /// A hit scoring at least this is denied whatever the rule's outcome.
+    pub deny_score: Option<u16>,
+    /// A hit scoring at least this whose entry lists the applicant's country (the test's
+    /// `country:` field) is denied.
+    pub deny_score_with_country: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +206,22 @@ pub enum EntryValue {
     },
     /// The telephone numbers whose E.164 digits (after the `+`) begin with these.
     PhonePrefix(String),
+    /// A listed party, screened by name.
+    Party(Party),
+}
+
+/// A restricted party as a list gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// The entry's id in its list (`entity_number`, `ent_num`), or its name for entries
+    /// written in the policy.
+    pub id: String,
+    /// The listed name, then its aliases, as listed.
+    pub names: Vec<String>,
+    /// Each name's tokens ([`crate::screening::name_tokens`]), in the order of `names`.
+    pub tokens: Vec<Vec<String>>,
+    /// ISO 3166-1 codes the entry lists (citizenship, nationality, addresses), sorted.
+    pub countries: Vec<String>,
 }
 
 impl EntryValue {
@@ -185,6 +233,7 @@ impl EntryValue {
             EntryValue::Exact(v) | EntryValue::PhonePrefix(v) => {
                 (v.len(), "", std::cmp::Reverse(""))
             }
+            EntryValue::Party(_) => (0, "", std::cmp::Reverse("")),
             EntryValue::PostalCodes { first, last, .. } => {
                 (first.len(), first, std::cmp::Reverse(last))
             }
@@ -260,6 +309,12 @@ pub enum Predicate {
     Equals(Scalar),
     In(Vec<Scalar>),
     InList(usize),
+    /// A name screened against a names list; `country` is the field whose value, listed by
+    /// a hit's entry, makes it a denial from `deny_score_with_country`.
+    Screened {
+        list: usize,
+        country: Option<usize>,
+    },
     Matches(usize),
     Compare(CompareOp, f64),
     SameAs(Subject),

@@ -41,6 +41,17 @@ pub fn write_key(out: &mut String, key: &str) {
     out.push(':');
 }
 
+/// Appends `"key":"value"` members, comma-separated, without braces.
+pub fn write_text_members(out: &mut String, members: &[(&str, &str)]) {
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_key(out, key);
+        write_str(out, value);
+    }
+}
+
 /// Appends an unsigned integer.
 pub fn write_u64(out: &mut String, n: u64) {
     let _ = write!(out, "{n}");

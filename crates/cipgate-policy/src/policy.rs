@@ -96,6 +96,7 @@ impl CompiledPolicy {
             id: Cow::Borrowed(&self.ir.meta.id),
             version: Cow::Borrowed(&self.ir.meta.version),
             sha256: Cow::Borrowed(&self.sha256),
+            lists: &self.ir.meta.list_versions,
         }
     }
 

@@ -293,7 +293,12 @@ fn restricted_jurisdictions_are_denied() {
             Some("customer.phone"),
         ),
         (
-            vec![("/customer/legal_name", j!("example  RESTRICTED party ltd"))],
+            // A listed party is denied where it is listed (GB); elsewhere it is reviewed.
+            vec![
+                ("/customer/legal_name", j!("example  RESTRICTED party ltd")),
+                ("/customer/address/country", j!("GB")),
+                ("/customer/address/postal_code", j!("SW1A 1AA")),
+            ],
             "party-restricted",
             Some("customer.legal_name"),
         ),
@@ -374,16 +379,24 @@ fn restricted_beneficial_owners_are_denied() {
         "owner-postal-code-restricted",
         Some("beneficial_owners.0.address.postal_code"),
     );
-    let d = decide(
-        &p,
-        &with(
-            organization(),
-            &[(
-                "/beneficial_owners/1/legal_name",
-                j!("Example Restricted Party Ltd"),
-            )],
-        ),
+    let listed_owner = [(
+        "/beneficial_owners/1/legal_name",
+        j!("Example Restricted Party Ltd"),
+    )];
+    // Screening holds a listed name for review, and denies it where the party is listed.
+    let d = decide(&p, &with(organization(), &listed_owner));
+    assert_fires(
+        &d,
+        Outcome::Review,
+        "owner-party-restricted",
+        Some("beneficial_owners.1.legal_name"),
     );
+    let in_gb = [
+        listed_owner[0].clone(),
+        ("/beneficial_owners/1/address/country", j!("GB")),
+        ("/beneficial_owners/1/address/postal_code", j!("SW1A 1AA")),
+    ];
+    let d = decide(&p, &with(organization(), &in_gb));
     assert_fires(
         &d,
         Outcome::Deny,

@@ -4,21 +4,36 @@
 use super::diagnostics::{closest, Diagnostic, Position};
 use super::vocabulary::*;
 use super::yaml::{Key, Node, NodeKind};
+use super::ListFiles;
 use crate::decision::{Code, Outcome};
 use crate::formats;
 use crate::image::{named_facts_only, reads_elements, reads_facts_only};
 use crate::ir::{
-    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListKind, Meta, NamedCond,
-    NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
+    BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListKind, ListVersion,
+    Meta, NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
 };
 use std::collections::HashMap;
 
 mod lists;
+mod names;
 
 const UNICODE_HELP: &str = "cipgate builds patterns without Unicode classes to keep modules small: write [0-9] for \\d, [A-Za-z] for letters, and spell out case variants instead of (?i)";
 
-pub fn lower(root: &Node) -> Result<PolicyIr, Vec<Diagnostic>> {
-    let mut l = Lowering::default();
+pub fn lower(root: &Node, files: &dyn ListFiles) -> Result<PolicyIr, Vec<Diagnostic>> {
+    let mut l = Lowering {
+        errors: Vec::new(),
+        fields: Vec::new(),
+        field_index: HashMap::new(),
+        lists: Vec::new(),
+        list_index: HashMap::new(),
+        list_versions: Vec::new(),
+        unreadable_lists: Vec::new(),
+        patterns: Vec::new(),
+        conditions: HashMap::new(),
+        named: Vec::new(),
+        expanding: Vec::new(),
+        files,
+    };
     let ir = l.policy(root);
     match ir {
         Some(ir) if l.errors.is_empty() => Ok(ir),
@@ -81,18 +96,21 @@ impl Kind {
     }
 }
 
-#[derive(Default)]
-struct Lowering {
+struct Lowering<'f> {
     errors: Vec<Diagnostic>,
     fields: Vec<Field>,
     field_index: HashMap<String, usize>,
     lists: Vec<NamedList>,
     list_index: HashMap<String, usize>,
+    list_versions: Vec<ListVersion>,
+    /// Lists whose errors are reported already: tests of them add none.
+    unreadable_lists: Vec<String>,
     patterns: Vec<String>,
     conditions: HashMap<String, Node>,
     named: Vec<NamedCond>,
     /// Named conditions being expanded, to report cycles.
     expanding: Vec<String>,
+    files: &'f dyn ListFiles,
 }
 
 /// Which list elements field names may refer to at a point of a rule.
@@ -101,7 +119,7 @@ struct Scope {
     items_of: Vec<usize>,
 }
 
-impl Lowering {
+impl Lowering<'_> {
     fn error(&mut self, at: Position, message: impl Into<String>) {
         self.errors.push(Diagnostic::new(at, message));
     }
@@ -351,6 +369,7 @@ impl Lowering {
                 description,
                 source: source?,
                 projection_of: None,
+                list_versions: std::mem::take(&mut self.list_versions),
             },
             input: input?,
             fields: std::mem::take(&mut self.fields),
@@ -1033,6 +1052,7 @@ impl Lowering {
         }
         let mut allowed: Vec<&str> = SUBJECT_KEYS.to_vec();
         allowed.extend_from_slice(PREDICATE_KEYS);
+        allowed.extend_from_slice(SCREENING_KEYS);
         allowed.push(ELEMENT_KEY);
         self.known_keys(entries, &allowed, "a condition");
         let subjects: Vec<&(Key, Node)> = entries
@@ -1056,7 +1076,18 @@ impl Lowering {
             return None;
         };
         let (subject, kind) = self.subject(skey, svalue, scope)?;
-        let predicate = self.predicate(pkey, pvalue, &kind, scope)?;
+        let mut predicate = self.predicate(pkey, pvalue, &kind, scope)?;
+        if let Some((key, value)) = entries.iter().find(|(k, _)| k.text == "country") {
+            let Predicate::Screened { country, .. } = &mut predicate else {
+                self.error_help(
+                    key.at,
+                    "`country` goes only with `in_list` on a names list",
+                    "it names the applicant's country field, which a listed party may share",
+                );
+                return None;
+            };
+            *country = Some(self.screened_country(value, scope)?);
+        }
         Some(Cond::Test { subject, predicate })
     }
 
@@ -1205,6 +1236,9 @@ impl Lowering {
             }
             "in_list" => {
                 let name = self.text(value, "a list name")?;
+                if self.unreadable_lists.contains(&name) {
+                    return None;
+                }
                 let Some(&list) = self.list_index.get(&name) else {
                     let hint = closest(&name, self.list_index.keys().map(String::as_str))
                         .map(str::to_string);
@@ -1226,6 +1260,9 @@ impl Lowering {
                         matches!(kind, Kind::Text(Some(Format::PostalCode { .. })))
                     }
                     Some(ListKind::PhoneNumber) => *kind == Kind::Text(Some(Format::Phone)),
+                    Some(ListKind::Names) => {
+                        matches!(kind, Kind::Text(None | Some(Format::Pattern(_))))
+                    }
                     None => false,
                 };
                 if !fits {
@@ -1240,6 +1277,8 @@ impl Lowering {
                                     "postal codes (test a `format: postal_code` field)",
                                 Some(ListKind::PhoneNumber) =>
                                     "telephone number prefixes (test a `format: phone` field)",
+                                Some(ListKind::Names) =>
+                                    "names (test a text field without a format, such as a legal name)",
                                 _ => "names",
                             }
                         ),
@@ -1253,7 +1292,13 @@ impl Lowering {
                     );
                     return None;
                 }
-                Some(Predicate::InList(list))
+                Some(match list_kind {
+                    Some(ListKind::Names) => Predicate::Screened {
+                        list,
+                        country: None,
+                    },
+                    _ => Predicate::InList(list),
+                })
             }
             "matches" => {
                 if !matches!(kind, Kind::Text(_) | Kind::Enum(_) | Kind::Country) {

@@ -30,15 +30,56 @@ impl Compiled {
     }
 }
 
-/// Compiles the policy text `source`; `file` names it in diagnostics.
+/// Where the compiler gets the list files a policy names: the CLI reads them from disk
+/// (`source:` relative to the policy file, `--list NAME=FILE` in its place); the core itself
+/// does no I/O.
+pub trait ListFiles {
+    /// The file that gives list `list` its entries, as messages show it: a replacement given
+    /// for the list, else the list's `source:`. `None`: the policy's own entries.
+    fn locate(&self, list: &str, source: Option<&str>) -> Option<String>;
+    fn read(&self, path: &str) -> Result<Vec<u8>, String>;
+    /// A file beside `path` (the SDN's `alt.csv`), if there is one.
+    fn sibling(&self, path: &str, name: &str) -> Option<Vec<u8>>;
+}
+
+/// For policies with no list files: a `source:` is an error.
+pub struct NoListFiles;
+
+impl ListFiles for NoListFiles {
+    fn locate(&self, _list: &str, source: Option<&str>) -> Option<String> {
+        source.map(str::to_string)
+    }
+
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        Err(format!(
+            "cannot read {path}: this compiler reads no files (compile with the cipgate CLI)"
+        ))
+    }
+
+    fn sibling(&self, _path: &str, _name: &str) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Compiles the policy text `source`; `file` names it in diagnostics. A policy whose lists
+/// name files needs [`compile_with`].
 pub fn compile(file: &str, source: &str) -> Result<Compiled, Diagnostics> {
+    compile_with(file, source, &NoListFiles)
+}
+
+/// Compiles the policy text `source`, reading the list files it names through `files`.
+pub fn compile_with(
+    file: &str,
+    source: &str,
+    files: &dyn ListFiles,
+) -> Result<Compiled, Diagnostics> {
     let fail = |items: Vec<Diagnostic>| Diagnostics {
         file: file.to_string(),
         source: source.to_string(),
         items,
     };
     let root = yaml::parse(source).map_err(fail)?;
-    let ir = lower::lower(&root).map_err(fail)?;
+    let ir = lower::lower(&root, files).map_err(fail)?;
     let top = Position { line: 1, column: 1 };
     // Lowering has checked what a person can get wrong; what is left (a pattern no DFA can
     // express, a policy too large) is still reported as a diagnostic, never a panic.

@@ -54,9 +54,22 @@ pub const PREDICATE_KEYS: &[&str] = &[
     "uses_postal_code",
     "requires_postal_code",
 ];
+/// What a test of a name against a names list may add: the applicant's country field, a
+/// second identifier that a hit's entry may share.
+pub const SCREENING_KEYS: &[&str] = &["country"];
 pub const COMBINATOR_KEYS: &[&str] = &["all", "any", "not", "condition", "any_item", "every_item"];
 
-pub const LIST_KEYS: &[&str] = &["type", "description", "private", "entries"];
+pub const LIST_KEYS: &[&str] = &[
+    "type",
+    "description",
+    "private",
+    "entries",
+    "source",
+    "citation",
+    "hit_score",
+    "deny_score",
+    "deny_score_with_country",
+];
 pub const ENTRY_KEYS: &[&str] = &[
     "reason",
     "citation",
@@ -65,6 +78,16 @@ pub const ENTRY_KEYS: &[&str] = &[
     "effective",
     "expires",
 ];
+/// The keys only a names list has (a subset of [`LIST_KEYS`]).
+pub const NAMES_LIST_KEYS: &[&str] = &[
+    "source",
+    "citation",
+    "hit_score",
+    "deny_score",
+    "deny_score_with_country",
+];
+/// The keys only an entry of a names list has, besides [`ENTRY_KEYS`].
+pub const PARTY_KEYS: &[&str] = &["id", "aliases", "countries"];
 /// What an element condition (`any_item` / `every_item`) holds besides its list.
 pub const ELEMENT_KEY: &str = "where";
 
@@ -83,6 +106,7 @@ pub const LIST_TYPES: &[(&str, ListKind)] = &[
     ("text", ListKind::Text),
     ("postal_code", ListKind::PostalCode),
     ("phone_number", ListKind::PhoneNumber),
+    ("names", ListKind::Names),
 ];
 pub const FACTS: &[(&str, Fact)] = &[
     ("client_ip", Fact::ClientIp),

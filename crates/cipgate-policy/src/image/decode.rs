@@ -7,8 +7,8 @@ use crate::decision::{Code, Outcome};
 use crate::dfa::Dfa;
 use crate::ir::{
     BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, Input, ListEntry,
-    ListKind, Meta, NamedCond, NamedList, Network, PolicyIr, Predicate, Rule, RuleText, Scalar,
-    Subject,
+    ListKind, ListVersion, Meta, NamedCond, NamedList, Network, Party, PolicyIr, Predicate, Rule,
+    RuleText, Scalar, Screening, Subject,
 };
 use sha2::{Digest, Sha256};
 
@@ -68,6 +68,14 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
         } else {
             None
         },
+        list_versions: r.list(|r| {
+            Ok(ListVersion {
+                list: r.string(&strings)?,
+                sha256: r.string(&strings)?,
+                entries: r.var()?,
+                published: r.option_string(&strings)?,
+            })
+        })?,
     };
     r.end()?;
     let mut r = sections.next(Section::Input)?;
@@ -96,10 +104,20 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
                 2 => ListKind::Text,
                 3 => ListKind::PostalCode,
                 4 => ListKind::PhoneNumber,
+                5 => ListKind::Names,
                 _ => return Err(r.bad("unknown list kind")),
             },
             private: r.bool()?,
             entries: r.list(|r| list_entry(r, &strings))?,
+            screening: if r.bool()? {
+                Some(Screening {
+                    hit_score: score(r.var()?).ok_or_else(|| r.bad("score over 1000"))?,
+                    deny_score: r.option_score()?,
+                    deny_score_with_country: r.option_score()?,
+                })
+            } else {
+                None
+            },
         })
     })?;
     r.end()?;
@@ -260,6 +278,24 @@ impl<'a> Reader<'a> {
         Ok(self.index()?.checked_sub(1))
     }
 
+    fn option_score(&mut self) -> Result<Option<u16>, LoadError> {
+        match self.option()? {
+            Some(n) => {
+                let s = u32::try_from(n).ok().and_then(score);
+                s.map(Some).ok_or_else(|| self.bad("score over 1000"))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn option_string(&mut self, strings: &[String]) -> Result<Option<String>, LoadError> {
+        Ok(if self.bool()? {
+            Some(self.string(strings)?)
+        } else {
+            None
+        })
+    }
+
     fn f64(&mut self) -> Result<f64, LoadError> {
         let n = f64::from_le_bytes(array(self.take(8)?)?);
         if n.is_finite() {
@@ -403,6 +439,12 @@ fn list_entry(r: &mut Reader<'_>, strings: &[String]) -> Result<ListEntry, LoadE
             last: r.string(strings)?,
         },
         2 => EntryValue::PhonePrefix(r.string(strings)?),
+        3 => EntryValue::Party(Party {
+            id: r.string(strings)?,
+            names: r.list(|r| r.string(strings))?,
+            tokens: r.list(|r| r.list(|r| r.string(strings)))?,
+            countries: r.list(|r| r.string(strings))?,
+        }),
         _ => return Err(r.bad("unknown list entry kind")),
     };
     let reason = r.string(strings)?;
@@ -411,11 +453,7 @@ fn list_entry(r: &mut Reader<'_>, strings: &[String]) -> Result<ListEntry, LoadE
         0 => None,
         tag => Some(outcome(tag - 1).ok_or_else(|| r.bad("unknown outcome"))?),
     };
-    let message = if r.bool()? {
-        Some(r.string(strings)?)
-    } else {
-        None
-    };
+    let message = r.option_string(strings)?;
     let mut time = || -> Result<Option<i64>, LoadError> {
         Ok(if r.bool()? {
             Some(i64::from_le_bytes(array(r.take(8)?)?))
@@ -432,6 +470,11 @@ fn list_entry(r: &mut Reader<'_>, strings: &[String]) -> Result<ListEntry, LoadE
         effective: time()?,
         expires: time()?,
     })
+}
+
+/// A score in thousandths.
+fn score(n: u32) -> Option<u16> {
+    u16::try_from(n).ok().filter(|s| *s <= 1000)
 }
 
 pub(super) fn outcome(tag: u8) -> Option<Outcome> {
@@ -511,6 +554,10 @@ fn predicate(r: &mut Reader<'_>, strings: &[String]) -> Result<Predicate, LoadEr
         })?),
         9 => Predicate::UsesPostalCode(r.bool()?),
         10 => Predicate::RequiresPostalCode(r.bool()?),
+        11 => Predicate::Screened {
+            list: r.index()?,
+            country: r.option()?,
+        },
         _ => return Err(r.bad("unknown predicate")),
     })
 }

@@ -41,6 +41,12 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
         }
         None => w.bool(false),
     }
+    w.list(&ir.meta.list_versions, |w, v| {
+        w.string(&v.list);
+        w.string(&v.sha256);
+        w.var(v.entries);
+        option_string(w, v.published.as_deref());
+    });
     let meta = w.finish();
     w.list(&ir.input.content_types, |w, f| {
         w.u8(match f {
@@ -61,9 +67,20 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
             ListKind::Text => 2,
             ListKind::PostalCode => 3,
             ListKind::PhoneNumber => 4,
+            ListKind::Names => 5,
         });
         w.bool(list.private);
         w.list(&list.entries, list_entry);
+        match &list.screening {
+            Some(s) => {
+                w.bool(true);
+                w.var(u32::from(s.hit_score));
+                for score in [s.deny_score, s.deny_score_with_country] {
+                    w.option(score.map(usize::from));
+                }
+            }
+            None => w.bool(false),
+        }
     });
     let lists = w.finish();
     let tables = ir
@@ -384,6 +401,11 @@ fn cond(w: &mut Writer, c: &Cond, depth: usize) -> bool {
                     w.u8(10);
                     w.bool(*b);
                 }
+                Predicate::Screened { list, country } => {
+                    w.u8(11);
+                    w.index(*list);
+                    w.option(*country);
+                }
             }
         }
     }
@@ -444,6 +466,15 @@ fn list_entry(w: &mut Writer, e: &ListEntry) {
             w.u8(2);
             w.string(digits);
         }
+        EntryValue::Party(party) => {
+            w.u8(3);
+            w.string(&party.id);
+            w.list(&party.names, |w, n| w.string(n));
+            w.list(&party.tokens, |w, tokens| {
+                w.list(tokens, |w, t| w.string(t))
+            });
+            w.list(&party.countries, |w, c| w.string(c));
+        }
     }
     w.string(&e.reason);
     w.string(&e.citation);
@@ -451,13 +482,7 @@ fn list_entry(w: &mut Writer, e: &ListEntry) {
     w.u8(e
         .outcome
         .map_or(0, |o| tag(&Outcome::ALL, &o).saturating_add(1)));
-    match &e.message {
-        Some(m) => {
-            w.bool(true);
-            w.string(m);
-        }
-        None => w.bool(false),
-    }
+    option_string(w, e.message.as_deref());
     for time in [e.effective, e.expires] {
         match time {
             Some(t) => {
@@ -466,6 +491,16 @@ fn list_entry(w: &mut Writer, e: &ListEntry) {
             }
             None => w.bool(false),
         }
+    }
+}
+
+fn option_string(w: &mut Writer, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            w.bool(true);
+            w.string(s);
+        }
+        None => w.bool(false),
     }
 }
 

@@ -1,17 +1,23 @@
 //! The browser's projection of a policy: what a signup form may carry. Rules that can only
 //! fire at the gateway (they read the client's IP address or geolocated country, facts a page
-//! never has) and lists marked `private` (a provider's own screening list), with every rule and
-//! named condition that reads them, are left out. The projection's decisions name the full
+//! never has), lists marked `private` (a provider's own list) and every names list (restricted
+//! parties: screening happens at the gateway), with every rule and named condition that reads
+//! them, are left out. The list versions stay, since every decision names them. The projection's decisions name the full
 //! policy's sha256: for a signup none of the left-out rules fires, the page and the gateway
 //! give the same bytes.
 
-use crate::ir::{Cond, Fact, NamedCond, NamedList, PolicyIr, Predicate, Subject};
+use crate::ir::{Cond, Fact, ListKind, NamedCond, NamedList, PolicyIr, Predicate, Subject};
+
+/// Whether a list stays at the gateway.
+fn gateway_list(list: &NamedList) -> bool {
+    list.private || list.kind == ListKind::Names
+}
 
 pub fn project_for_browser(ir: &PolicyIr, policy_sha256: [u8; 32]) -> PolicyIr {
     let mut list_map = Vec::with_capacity(ir.lists.len());
     let mut lists = Vec::new();
     for list in &ir.lists {
-        if list.private {
+        if gateway_list(list) {
             list_map.push(None);
         } else {
             list_map.push(Some(lists.len()));
@@ -76,7 +82,9 @@ fn gateway_only(cond: &Cond, gateway_named: &[bool], lists: &[NamedList]) -> boo
             subject(s)
                 || match predicate {
                     Predicate::SameAs(o) | Predicate::DiffersFrom(o) => subject(o),
-                    Predicate::InList(l) => lists.get(*l).is_none_or(|l| l.private),
+                    Predicate::InList(l) | Predicate::Screened { list: l, .. } => {
+                        lists.get(*l).is_none_or(gateway_list)
+                    }
                     _ => false,
                 }
         }

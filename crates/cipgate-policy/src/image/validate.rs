@@ -7,8 +7,8 @@
 use crate::decision::Outcome;
 use crate::formats::fold_text;
 use crate::ir::{
-    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, NamedCond, PolicyIr,
-    Predicate, Rule, Scalar, Subject,
+    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, NamedCond, NamedList,
+    Party, PolicyIr, Predicate, Rule, Scalar, Subject,
 };
 use crate::tables;
 
@@ -45,7 +45,16 @@ pub(crate) fn validate(ir: &PolicyIr, postal_codes: &[[u8; 2]]) -> Check {
         list.entries
             .iter()
             .try_for_each(|e| list_entry(list.kind, e))
+            .and_then(|()| screening(list))
             .map_err(|e| format!("list `{}`: {e}", list.name))?;
+    }
+    if ir
+        .meta
+        .list_versions
+        .iter()
+        .any(|v| v.sha256.len() != 64 || !v.sha256.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err("a list version's sha256 is not 64 hex digits".into());
     }
     // In order: a named condition may refer only to those before it, whose facts are known.
     for (i, named) in ir.conditions.iter().enumerate() {
@@ -371,7 +380,25 @@ impl<'a> Validator<'a> {
                             matches!(kind, Kind::Text(Some(Format::PostalCode { .. })))
                         }
                         ListKind::PhoneNumber => kind == Kind::Text(Some(&Format::Phone)),
+                        // Names lists are screened (`Screened`), never compared exactly.
+                        ListKind::Names => false,
                     }
+            }
+            Predicate::Screened { list, country } => {
+                let list = self
+                    .ir
+                    .lists
+                    .get(*list)
+                    .ok_or_else(|| format!("list {list} does not exist"))?;
+                let country_fits = match country {
+                    Some(f) => self.subject(&Subject::Field(*f), scope)?.is_country(),
+                    None => true,
+                };
+                list.kind == ListKind::Names
+                    && !list.entries.is_empty()
+                    && kind.is_text()
+                    && !kind.is_country()
+                    && country_fits
             }
             Predicate::Matches(i) => *i < self.ir.patterns.len() && kind.is_text(),
             Predicate::Compare(_, _) => matches!(kind, Kind::Number | Kind::Time),
@@ -436,6 +463,7 @@ fn list_entry(kind: ListKind, entry: &ListEntry) -> Check {
             prefix(digits, 15)
                 && tables::calling_countries(digits).is_some_and(|(code, _)| code <= digits.len())
         }
+        (ListKind::Names, EntryValue::Party(party)) => party_fits(party),
         _ => false,
     };
     if !fits {
@@ -455,6 +483,45 @@ fn list_entry(kind: ListKind, entry: &ListEntry) -> Check {
         }
     }
     Ok(())
+}
+
+/// A party has an id and names, each name its tokens (sorted, none empty), and its countries
+/// are known codes. Whether the tokens are the names' own is the compiler's to get right:
+/// recomputing them would cost every start-up a pass over the whole list.
+fn party_fits(party: &Party) -> bool {
+    !party.id.is_empty()
+        && !party.names.is_empty()
+        && party.names.len() == party.tokens.len()
+        && party.names.iter().all(|n| !n.is_empty())
+        && party.tokens.iter().all(|tokens| {
+            tokens.iter().all(|t| !t.is_empty())
+                && tokens
+                    .iter()
+                    .zip(tokens.iter().skip(1))
+                    .all(|(a, b)| a <= b)
+        })
+        && party.countries.iter().all(|c| tables::is_country(c))
+}
+
+/// A names list, and only a names list, has screening scores; a hit is at least 1 and the
+/// denial scores are no lower than it.
+fn screening(list: &NamedList) -> Check {
+    let fits = match (&list.screening, list.kind) {
+        (Some(s), ListKind::Names) => {
+            s.hit_score >= 1
+                && [s.deny_score, s.deny_score_with_country]
+                    .into_iter()
+                    .flatten()
+                    .all(|d| d >= s.hit_score)
+        }
+        (None, kind) => kind != ListKind::Names,
+        _ => false,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err("its screening scores do not fit its kind or each other".into())
+    }
 }
 
 /// Whether any field or condition reads postal-code formats.
@@ -496,6 +563,7 @@ fn predicate_name(p: &Predicate) -> &'static str {
         Predicate::InNetworks(_) => "in_networks",
         Predicate::UsesPostalCode(_) => "uses_postal_code",
         Predicate::RequiresPostalCode(_) => "requires_postal_code",
+        Predicate::Screened { .. } => "in_list",
     }
 }
 
@@ -545,6 +613,7 @@ pub(crate) fn reads_elements(cond: &Cond, fields: &[Field], named: &[NamedCond])
             };
             element_field(subject)
                 || matches!(predicate, Predicate::SameAs(o) | Predicate::DiffersFrom(o) if element_field(o))
+                || matches!(predicate, Predicate::Screened { country: Some(f), .. } if element_field(&Subject::Field(*f)))
         }
     }
 }

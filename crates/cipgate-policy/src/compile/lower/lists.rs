@@ -2,7 +2,9 @@
 //! the code tables), reason, citation, and the outcome, message and dates it may carry.
 
 use super::super::diagnostics::Position;
-use super::super::vocabulary::{names, ENTRY_KEYS, ENTRY_OUTCOMES, LIST_KEYS, LIST_TYPES};
+use super::super::vocabulary::{
+    names, ENTRY_KEYS, ENTRY_OUTCOMES, LIST_KEYS, LIST_TYPES, NAMES_LIST_KEYS,
+};
 use super::super::yaml::{Key, Node};
 use super::Lowering;
 use crate::decision::Outcome;
@@ -12,7 +14,7 @@ use crate::{formats, tables};
 /// Longest prefix a postal-code entry may give (the longest postal codes have 10 characters).
 const MAX_POSTAL_PREFIX: usize = 10;
 
-impl Lowering {
+impl Lowering<'_> {
     pub(super) fn named_lists(&mut self, node: &Node) {
         let Some(entries) = self.mapping(node, "`lists`") else {
             return;
@@ -31,25 +33,59 @@ impl Lowering {
                 Some(n) => self.boolean(n, "`private`").unwrap_or(true),
                 None => false,
             };
-            let mut list_entries = Vec::new();
-            match get("entries") {
-                Some(n) => {
-                    for (value, entry) in self.mapping(n, "`entries`").unwrap_or_default() {
-                        if let Some(e) = self.list_entry(kind, value, entry) {
-                            list_entries.push((value.at, e));
-                        }
-                    }
-                }
-                None => self.error(key.at, format!("the list `{}` has no `entries`", key.text)),
-            }
-            self.check_overlaps(&list_entries);
+            let (entries, screening) = if kind == ListKind::Names {
+                let Some((entries, screening)) = self.names_list(key, d) else {
+                    self.unreadable_lists.push(key.text.clone());
+                    continue;
+                };
+                (entries, Some(screening))
+            } else {
+                self.not_names_keys(d, key);
+                (self.entries(key, kind, get("entries")), None)
+            };
             self.list_index.insert(key.text.clone(), self.lists.len());
             self.lists.push(NamedList {
                 name: key.text.clone(),
                 kind,
                 private,
-                entries: list_entries.into_iter().map(|(_, e)| e).collect(),
+                entries,
+                screening,
             });
+        }
+    }
+
+    /// The entries of a list of codes or prefixes.
+    fn entries(&mut self, list: &Key, kind: ListKind, node: Option<&Node>) -> Vec<ListEntry> {
+        let mut entries = Vec::new();
+        match node {
+            Some(n) => {
+                for (value, entry) in self.mapping(n, "`entries`").unwrap_or_default() {
+                    if let Some(e) = self.list_entry(kind, value, entry) {
+                        entries.push((value.at, e));
+                    }
+                }
+            }
+            None => self.error(
+                list.at,
+                format!("the list `{}` has no `entries`", list.text),
+            ),
+        }
+        self.check_overlaps(&entries);
+        entries.into_iter().map(|(_, e)| e).collect()
+    }
+
+    fn not_names_keys(&mut self, d: &[(Key, Node)], list: &Key) {
+        for (key, _) in d {
+            if NAMES_LIST_KEYS.contains(&key.text.as_str()) {
+                self.error_help(
+                    key.at,
+                    format!("`{}` is for names lists", key.text),
+                    format!(
+                        "give the list `{}` `type: names` to screen names",
+                        list.text
+                    ),
+                );
+            }
         }
     }
 
@@ -88,9 +124,24 @@ impl Lowering {
             ListKind::Text => EntryValue::Exact(formats::fold_text(&value.text)),
             ListKind::PostalCode => self.postal_code_entry(value)?,
             ListKind::PhoneNumber => self.phone_prefix_entry(value)?,
+            // Read by `names_list`.
+            ListKind::Names => return None,
         };
         let d = self.mapping(entry, "a list entry")?;
-        self.known_keys(d, ENTRY_KEYS, "a list entry");
+        self.entry_details(value, d, matched, &[])
+    }
+
+    /// What every entry may carry besides its value: `reason`, `citation`, and the outcome,
+    /// message and dates of its own; `extra` are the keys the list's kind adds.
+    pub(super) fn entry_details(
+        &mut self,
+        value: &Key,
+        d: &[(Key, Node)],
+        matched: EntryValue,
+        extra: &[&str],
+    ) -> Option<ListEntry> {
+        let allowed: Vec<&str> = ENTRY_KEYS.iter().chain(extra).copied().collect();
+        self.known_keys(d, &allowed, "a list entry");
         let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
         let required = |l: &mut Lowering, k: &str| match get(k) {
             Some(n) => l.nonblank(n, &format!("`{k}`")),
@@ -339,5 +390,6 @@ fn describe(value: &EntryValue) -> String {
             last,
         } => format!("{country} {first}-{last}"),
         EntryValue::PhonePrefix(digits) => format!("+{digits}"),
+        EntryValue::Party(party) => party.id.clone(),
     }
 }
