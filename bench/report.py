@@ -221,6 +221,7 @@ def write(results: dict, report: Path, chart: Path) -> None:
     if g:
         L += memory_section(results, g)
         L += profile_section(g)
+    L += screening_section()
     L += left_out(results)
     L += commands_section(results)
     report.write_text("\n".join(L) + "\n")
@@ -602,6 +603,20 @@ def profile_section(g) -> list[str]:
         L += [f"| {x:.1f}% | `{name[:120]}` |" for x, name in native["top"][:12]]
         L.append("")
     return L if len(L) > 2 else []
+
+
+def screening_section() -> list[str]:
+    """Quality, not speed: what `screening-eval` (bench/screening) wrote last."""
+    path = REPO / "docs" / "screening-eval.md"
+    if not path.exists():
+        return []
+    return ["## Screening quality", "",
+            "Precision and recall of restricted-party screening on the labelled evaluation set "
+            "(`bench/screening/eval.tsv`, names built from the alias patterns of the sample lists "
+            "in `policies/lists/`), next to exact matching. These are counts, not timings: they do not "
+            "come from the timed run above but from `screening-eval` (bench/screening, which "
+            "`scripts/bench` runs) at the commit that last wrote `docs/screening-eval.md`:", "",
+            path.read_text().rstrip("\n"), ""]
 
 
 def left_out(r) -> list[str]:

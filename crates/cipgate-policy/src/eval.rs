@@ -813,7 +813,7 @@ fn screen(
     country: Option<&str>,
     time: Option<i64>,
 ) -> Option<(usize, Screened)> {
-    let settings = list.screening?;
+    let settings = list.screening.as_ref()?;
     let tokens = screening::name_tokens(name);
     // Scoring costs grow with the name's length: a name longer than any real one is not
     // scored but held, as a hit on no entry (the rule fires with its own outcome).
@@ -827,20 +827,27 @@ fn screen(
     }
     let query: Vec<&str> = tokens.iter().map(String::as_str).collect();
     let mut best: Option<(usize, Screened)> = None;
-    for (i, entry) in list.entries.iter().enumerate() {
+    // The candidates come sorted by entry, so each entry's names are scored together.
+    let candidates = screening::index::candidates(&settings.index, &query);
+    for group in candidates.chunk_by(|a, b| a.0 == b.0) {
+        let Some(i) = group.first().and_then(|(e, _)| usize::try_from(*e).ok()) else {
+            continue;
+        };
+        let Some(entry) = list.entries.get(i) else {
+            continue;
+        };
         let EntryValue::Party(party) = &entry.value else {
             continue;
         };
         if !entry.in_force(time) {
             continue;
         }
-        let Some((name, score)) = party
-            .tokens
+        let Some((name, score)) = group
             .iter()
-            .enumerate()
-            .map(|(n, listed)| {
-                let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
-                (n, screening::score(&query, &listed))
+            .filter_map(|(_, n)| {
+                let n = usize::try_from(*n).ok()?;
+                let listed: Vec<&str> = party.tokens.get(n)?.iter().map(String::as_str).collect();
+                Some((n, screening::score(&query, &listed)))
             })
             .fold(None, |best: Option<(usize, u16)>, (n, s)| match best {
                 Some((_, b)) if b >= s => best,

@@ -153,8 +153,8 @@ pub struct NamedList {
     pub screening: Option<Screening>,
 }
 
-/// Scores in thousandths, as [`crate::screening::score`] gives them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Scores in thousandths, as [`crate::screening::score`] gives them, and the list's index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Screening {
     /// A name scoring at least this against a listed name is a hit: the rule fires.
     pub hit_score: u16,
@@ -163,6 +163,16 @@ pub struct Screening {
     /// A hit scoring at least this whose entry lists the applicant's country (the test's
     /// `country:` field) is denied.
     pub deny_score_with_country: Option<u16>,
+    pub index: NameIndex,
+}
+
+/// Which listed names a screened name could match (`screening/index.rs`): tokens by number.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NameIndex {
+    /// For each token, the names it is in: (entry, index into the entry's names), sorted.
+    pub postings: Vec<Vec<(u32, u32)>>,
+    /// (hash of the token or of a spelling with one letter deleted, token), sorted.
+    pub variants: Vec<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -284,3 +284,57 @@ fn names_lists_written_wrong_get_clear_errors() {
         assert!(errors.contains(wanted), "wanted {wanted:?} in:\n{errors}");
     }
 }
+
+/// The index finds every hit a scan of the whole list finds: on every name of the labelled
+/// evaluation set, the evaluator's best hit per list is the best a full scan scores.
+#[test]
+fn the_index_loses_no_hit_a_full_scan_finds_on_the_evaluation_set() {
+    use cipgate_policy::ir::EntryValue;
+    use cipgate_policy::screening::{name_tokens, score};
+    let compiled = example(vec![]);
+    let ir = compiled.policy.ir();
+    let eval = std::fs::read_to_string(crate_dir().join("../../bench/screening/eval.tsv")).unwrap();
+    let mut checked = 0;
+    for line in eval
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let name = line.split('\t').next().unwrap();
+        let body = serde_json::json!({"customer": {"legal_name": name}}).to_string();
+        let decision = compiled.policy.evaluate(&SignupRequest {
+            body: body.as_bytes(),
+            content_type: Some(JSON),
+            facts: &GatewayFacts::default(),
+        });
+        let query = name_tokens(name);
+        let query: Vec<&str> = query.iter().map(String::as_str).collect();
+        for list in &ir.lists {
+            let settings = list.screening.as_ref().unwrap();
+            // The best (score, first entry) of a scan, as the evaluator breaks ties.
+            let mut best: Option<(u16, &str)> = None;
+            for entry in &list.entries {
+                let EntryValue::Party(party) = &entry.value else {
+                    continue;
+                };
+                let top = party
+                    .tokens
+                    .iter()
+                    .map(|t| score(&query, &t.iter().map(String::as_str).collect::<Vec<_>>()))
+                    .max()
+                    .unwrap_or(0);
+                if top >= settings.hit_score && best.is_none_or(|(b, _)| top > b) {
+                    best = Some((top, &party.id));
+                }
+            }
+            let hit = decision
+                .violations
+                .iter()
+                .filter_map(|v| v.hit.as_ref())
+                .find(|h| h.list == list.name)
+                .map(|h| (h.score, h.entry));
+            assert_eq!(hit, best, "{name} against {}", list.name);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 180, "{checked}");
+}

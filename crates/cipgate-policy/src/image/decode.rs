@@ -7,8 +7,8 @@ use crate::decision::{Code, Outcome};
 use crate::dfa::Dfa;
 use crate::ir::{
     BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, Input, ListEntry,
-    ListKind, ListVersion, Meta, NamedCond, NamedList, Network, Party, PolicyIr, Predicate, Rule,
-    RuleText, Scalar, Screening, Subject,
+    ListKind, ListVersion, Meta, NameIndex, NamedCond, NamedList, Network, Party, PolicyIr,
+    Predicate, Rule, RuleText, Scalar, Screening, Subject,
 };
 use sha2::{Digest, Sha256};
 
@@ -114,6 +114,10 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
                     hit_score: score(r.var()?).ok_or_else(|| r.bad("score over 1000"))?,
                     deny_score: r.option_score()?,
                     deny_score_with_country: r.option_score()?,
+                    index: NameIndex {
+                        postings: r.list(|r| r.list(|r| Ok((r.var()?, r.var()?))))?,
+                        variants: r.list(|r| Ok((r.u32()?, r.var()?)))?,
+                    },
                 })
             } else {
                 None

@@ -78,6 +78,16 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
                 for score in [s.deny_score, s.deny_score_with_country] {
                     w.option(score.map(usize::from));
                 }
+                w.list(&s.index.postings, |w, names| {
+                    w.list(names, |w, (e, n)| {
+                        w.var(*e);
+                        w.var(*n);
+                    })
+                });
+                w.list(&s.index.variants, |w, (hash, token)| {
+                    w.out.extend_from_slice(&hash.to_le_bytes());
+                    w.var(*token);
+                });
             }
             None => w.bool(false),
         }

@@ -7,8 +7,8 @@
 use crate::decision::Outcome;
 use crate::formats::fold_text;
 use crate::ir::{
-    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, NamedCond, NamedList,
-    Party, PolicyIr, Predicate, Rule, Scalar, Subject,
+    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, NameIndex, NamedCond,
+    NamedList, Party, PolicyIr, Predicate, Rule, Scalar, Subject,
 };
 use crate::tables;
 
@@ -513,6 +513,7 @@ fn screening(list: &NamedList) -> Check {
                     .into_iter()
                     .flatten()
                     .all(|d| d >= s.hit_score)
+                && index_fits(&s.index, &list.entries)
         }
         (None, kind) => kind != ListKind::Names,
         _ => false,
@@ -522,6 +523,30 @@ fn screening(list: &NamedList) -> Check {
     } else {
         Err("its screening scores do not fit its kind or each other".into())
     }
+}
+
+/// Every token of the index has names, each an existing name of a party on the list, and the
+/// variants are sorted and name existing tokens (so screening follows no reference it cannot).
+fn index_fits(index: &NameIndex, entries: &[ListEntry]) -> bool {
+    let name_exists = |(e, n): &(u32, u32)| {
+        let (Ok(e), Ok(n)) = (usize::try_from(*e), usize::try_from(*n)) else {
+            return false;
+        };
+        matches!(entries.get(e), Some(ListEntry { value: EntryValue::Party(p), .. }) if n < p.names.len())
+    };
+    index
+        .postings
+        .iter()
+        .all(|names| !names.is_empty() && names.iter().all(name_exists))
+        && index
+            .variants
+            .iter()
+            .zip(index.variants.iter().skip(1))
+            .all(|(a, b)| a <= b)
+        && index
+            .variants
+            .iter()
+            .all(|(_, t)| usize::try_from(*t).is_ok_and(|t| t < index.postings.len()))
 }
 
 /// Whether any field or condition reads postal-code formats.

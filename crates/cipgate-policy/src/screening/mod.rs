@@ -16,6 +16,7 @@
 //! assert!(score(&applicant, &listed) >= DEFAULT_REVIEW_SCORE);
 //! ```
 
+pub(crate) mod index;
 mod normalize;
 mod score;
 #[cfg(test)]
@@ -63,4 +64,9 @@ pub fn score(query: &[&str], listed: &[&str]) -> u16 {
 /// either is empty.
 pub fn token_similarity(a: &str, b: &str) -> u16 {
     score::similarity(&[a], &[b])
+}
+
+/// Whether a (folded) token is a generic word, which weighs little in a score.
+pub fn is_generic(token: &str) -> bool {
+    score::GENERIC.binary_search(&token).is_ok()
 }

@@ -6,12 +6,29 @@ use super::super::list_files::{self, ListedParty};
 use super::super::vocabulary::PARTY_KEYS;
 use super::super::yaml::{Key, Node};
 use super::{Lowering, Scope};
-use crate::ir::{EntryValue, ListEntry, ListVersion, Party, Screening};
-use crate::screening;
+use crate::ir::{EntryValue, ListEntry, ListVersion, NameIndex, Party, Screening};
+use crate::screening::{self, index};
 
 impl Lowering<'_> {
     /// The entries and scores of the names list `list` (its declaration `d`).
     pub(super) fn names_list(
+        &mut self,
+        list: &Key,
+        d: &[(Key, Node)],
+    ) -> Option<(Vec<ListEntry>, Screening)> {
+        let (entries, mut screening) = self.names_list_entries(list, d)?;
+        let names: Vec<&[Vec<String>]> = entries
+            .iter()
+            .map(|e| match &e.value {
+                EntryValue::Party(p) => p.tokens.as_slice(),
+                _ => &[],
+            })
+            .collect();
+        screening.index = index::build(&names);
+        Some((entries, screening))
+    }
+
+    fn names_list_entries(
         &mut self,
         list: &Key,
         d: &[(Key, Node)],
@@ -126,6 +143,7 @@ impl Lowering<'_> {
                 get("deny_score_with_country"),
                 "`deny_score_with_country`",
             )?,
+            index: NameIndex::default(),
         })
     }
 

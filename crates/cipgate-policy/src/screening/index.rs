@@ -1,0 +1,148 @@
+//! The index of a names list, built by the compiler into the policy image: which listed names
+//! a screened name could score well against, so that screening scores a handful of names
+//! instead of every name on the list.
+//!
+//! A listed name is a candidate when it shares a token with the screened name, exactly or
+//! within one deleted letter on either side (one substitution, insertion, deletion or swap of
+//! neighbours, as a symmetric-deletion spelling index finds them). Generic words
+//! (International, Group, Bank ...) lead only to names made of nothing else: they weigh too
+//! little to carry a hit on their own.
+
+use crate::ir::NameIndex;
+
+/// Tokens this long or longer are indexed with their one-letter deletions too; shorter ones
+/// only as they are (their deletions would be shared by most names).
+const MIN_VARIANT_CHARS: usize = 4;
+
+/// FNV-1a of a token variant; a collision only adds a candidate, which scoring then rejects.
+fn variant_hash(chars: impl Iterator<Item = char>) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut buf = [0u8; 4];
+    for c in chars {
+        for b in c.encode_utf8(&mut buf).bytes() {
+            hash ^= u32::from(b);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+    }
+    hash
+}
+
+/// The hashes of `token` and, for tokens of [`MIN_VARIANT_CHARS`] or more, of each spelling
+/// with one letter deleted.
+pub(crate) fn variant_hashes(token: &str) -> Vec<u32> {
+    let count = token.chars().count();
+    let mut hashes = vec![variant_hash(token.chars())];
+    if count >= MIN_VARIANT_CHARS {
+        for skip in 0..count {
+            hashes.push(variant_hash(
+                token
+                    .chars()
+                    .enumerate()
+                    .filter(|(i, _)| *i != skip)
+                    .map(|(_, c)| c),
+            ));
+        }
+    }
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+/// Names this long or shorter are also indexed, and queried, by each two of their tokens
+/// written together (`petrofantasma` for `petro fantasma`), as scoring pairs them.
+const MAX_JOINED: usize = 8;
+
+/// Each two tokens written together, in both orders, for names of at most [`MAX_JOINED`].
+fn joined<'t>(tokens: &'t [impl AsRef<str>]) -> impl Iterator<Item = String> + 't {
+    let short = tokens.len() <= MAX_JOINED;
+    tokens.iter().enumerate().flat_map(move |(i, a)| {
+        tokens
+            .iter()
+            .enumerate()
+            .filter(move |(j, _)| short && i != *j)
+            .map(move |(_, b)| format!("{}{}", a.as_ref(), b.as_ref()))
+    })
+}
+
+/// The names (entry, name) that `query` (sorted tokens) could match, sorted, without repeats.
+pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
+    let mut tokens: Vec<u32> = Vec::new();
+    let mut look_up = |hash: u32| {
+        let from = index.variants.partition_point(|(h, _)| *h < hash);
+        tokens.extend(
+            index
+                .variants
+                .iter()
+                .skip(from)
+                .take_while(|(h, _)| *h == hash)
+                .map(|(_, t)| *t),
+        );
+    };
+    for q in query {
+        variant_hashes(q).into_iter().for_each(&mut look_up);
+    }
+    for pair in joined(query) {
+        look_up(variant_hash(pair.chars()));
+    }
+    tokens.sort_unstable();
+    tokens.dedup();
+    let mut names: Vec<(u32, u32)> = tokens
+        .iter()
+        .filter_map(|t| index.postings.get(usize::try_from(*t).ok()?))
+        .flatten()
+        .copied()
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Builds the index of a list whose entries' names have these tokens: `names[e][n]` are the
+/// tokens of name `n` of entry `e`.
+#[cfg(feature = "compiler")]
+pub(crate) fn build(names: &[&[Vec<String>]]) -> NameIndex {
+    use std::collections::BTreeMap;
+    // Key -> (the names it leads to, whether its one-letter deletions lead there too).
+    let mut keys: BTreeMap<String, (Vec<(u32, u32)>, bool)> = BTreeMap::new();
+    for (e, entry) in names.iter().enumerate() {
+        for (n, tokens) in entry.iter().enumerate() {
+            let at = (
+                u32::try_from(e).unwrap_or(u32::MAX),
+                u32::try_from(n).unwrap_or(u32::MAX),
+            );
+            let ordinary = tokens.iter().any(|t| !super::is_generic(t));
+            for token in tokens {
+                if ordinary && super::is_generic(token) {
+                    continue;
+                }
+                let key = keys.entry(token.clone()).or_default();
+                key.0.push(at);
+                key.1 = true;
+            }
+            for pair in joined(tokens) {
+                keys.entry(pair).or_default().0.push(at);
+            }
+        }
+    }
+    let mut variants = Vec::new();
+    for (t, (key, (_, deletions))) in keys.iter().enumerate() {
+        let t = u32::try_from(t).unwrap_or(u32::MAX);
+        if *deletions {
+            variants.extend(variant_hashes(key).into_iter().map(|h| (h, t)));
+        } else {
+            variants.push((variant_hash(key.chars()), t));
+        }
+    }
+    variants.sort_unstable();
+    NameIndex {
+        postings: keys
+            .into_values()
+            .map(|(mut p, _)| {
+                p.sort_unstable();
+                p.dedup();
+                p
+            })
+            .collect(),
+        variants,
+    }
+}
