@@ -3,7 +3,7 @@
 
 use cipgate_policy::decision::{write_list_version, Hit};
 use cipgate_policy::ir::ListVersion;
-use cipgate_policy::write_json_string;
+use cipgate_policy::{write_json_array, write_json_string};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::IpAddr;
@@ -113,14 +113,9 @@ impl AuditRecord<'_> {
         member(&mut out, "action");
         write_json_string(&mut out, self.action);
         member(&mut out, "rules");
-        out.push('[');
-        for (i, rule) in self.rules.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_json_string(&mut out, rule);
-        }
-        out.push(']');
+        write_json_array(&mut out, &self.rules, |out, rule| {
+            write_json_string(out, rule)
+        });
         for (key, value) in [
             ("policy_id", self.policy_id),
             ("policy_version", self.policy_version),
@@ -130,23 +125,9 @@ impl AuditRecord<'_> {
             write_json_string(&mut out, value);
         }
         member(&mut out, "policy_lists");
-        out.push('[');
-        for (i, version) in self.policy_lists.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_list_version(&mut out, version);
-        }
-        out.push(']');
+        write_json_array(&mut out, self.policy_lists, write_list_version);
         member(&mut out, "hits");
-        out.push('[');
-        for (i, hit) in self.hits.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            hit.write_json(&mut out);
-        }
-        out.push(']');
+        write_json_array(&mut out, &self.hits, |out, hit| hit.write_json(out));
         member(&mut out, "pii_hashes");
         self.pii_hashes.write_json(&mut out);
         out.push('}');

@@ -1,7 +1,7 @@
 //! The decision: the one JSON shape that every runtime emits byte for byte.
 
 use crate::ir::ListVersion;
-use crate::json_text::{write_key, write_str, write_text_members, write_u64};
+use crate::json_text::{write_array, write_key, write_str, write_text_members, write_u64};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -295,14 +295,7 @@ impl PolicyRef<'_> {
         if !self.lists.is_empty() {
             out.push(',');
             write_key(out, "lists");
-            out.push('[');
-            for (i, v) in self.lists.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_list_version(out, v);
-            }
-            out.push(']');
+            write_array(out, self.lists, write_list_version);
         }
         out.push('}');
     }
@@ -360,14 +353,8 @@ impl<'p> Decision<'p> {
         write_u64(&mut out, u64::from(self.status));
         out.push(',');
         write_key(&mut out, "violations");
-        out.push('[');
-        for (i, v) in self.violations.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            v.write_json(&mut out);
-        }
-        out.push_str("],");
+        write_array(&mut out, &self.violations, |out, v| v.write_json(out));
+        out.push(',');
         write_key(&mut out, "policy");
         self.policy.write_json(&mut out);
         out.push('}');

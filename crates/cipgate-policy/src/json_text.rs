@@ -52,6 +52,22 @@ pub fn write_text_members(out: &mut String, members: &[(&str, &str)]) {
     }
 }
 
+/// Appends `[item,item,…]`, each item written by `write`.
+pub fn write_array<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    write: impl Fn(&mut String, T),
+) {
+    out.push('[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(out, item);
+    }
+    out.push(']');
+}
+
 /// Appends an unsigned integer.
 pub fn write_u64(out: &mut String, n: u64) {
     let _ = write!(out, "{n}");

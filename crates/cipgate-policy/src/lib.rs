@@ -36,5 +36,5 @@ pub mod value;
 #[cfg(feature = "compiler")]
 pub use compile::{compile, compile_with, Compiled, Diagnostic, Diagnostics, ListFiles};
 pub use decision::{Code, Decision, Outcome, PolicyRef, RejectReason, Violation};
-pub use json_text::write_str as write_json_string;
+pub use json_text::{write_array as write_json_array, write_str as write_json_string};
 pub use policy::{CompiledPolicy, GatewayFacts, LoadError, SignupRequest};

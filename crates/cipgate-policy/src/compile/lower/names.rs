@@ -34,7 +34,7 @@ impl Lowering<'_> {
         d: &[(Key, Node)],
     ) -> Option<(Vec<ListEntry>, Screening)> {
         let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
-        let screening = self.screening_scores(get("hit_score"), get("deny_score"), get)?;
+        let screening = self.screening_scores(get)?;
         let source = match get("source") {
             Some(n) => Some(self.nonblank(n, "`source`")?),
             None => None,
@@ -99,7 +99,7 @@ impl Lowering<'_> {
         };
         self.list_versions.push(ListVersion {
             list: list.text.clone(),
-            sha256: file.sha256.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: crate::policy::hex(&file.sha256),
             entries: u32::try_from(file.parties.len()).unwrap_or(u32::MAX),
             published: file.published.clone(),
         });
@@ -111,19 +111,19 @@ impl Lowering<'_> {
         Some((entries, screening))
     }
 
+    /// The list's `hit_score` (or the default) and its denial scores, none below the hit score.
     fn screening_scores<'n>(
         &mut self,
-        hit: Option<&Node>,
-        deny: Option<&Node>,
         get: impl Fn(&str) -> Option<&'n Node>,
     ) -> Option<Screening> {
-        let hit_score = match hit {
+        let hit_score = match get("hit_score") {
             Some(n) => self.score(n, "`hit_score`")?,
             None => screening::DEFAULT_REVIEW_SCORE,
         };
-        let denial = |l: &mut Lowering<'_>, node: Option<&Node>, what: &str| match node {
+        let denial = |l: &mut Lowering<'_>, key: &str| match get(key) {
             Some(n) => {
-                let score = l.score(n, what)?;
+                let what = format!("`{key}`");
+                let score = l.score(n, &what)?;
                 if score < hit_score {
                     l.error(
                         n.at,
@@ -137,12 +137,8 @@ impl Lowering<'_> {
         };
         Some(Screening {
             hit_score,
-            deny_score: denial(self, deny, "`deny_score`")?,
-            deny_score_with_country: denial(
-                self,
-                get("deny_score_with_country"),
-                "`deny_score_with_country`",
-            )?,
+            deny_score: denial(self, "deny_score")?,
+            deny_score_with_country: denial(self, "deny_score_with_country")?,
             index: NameIndex::default(),
         })
     }
