@@ -826,6 +826,8 @@ fn screen(
         return Some((usize::MAX, held));
     }
     let query: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    let prepared = screening::Prepared::new(&query);
+    let mut listed = screening::Prepared::default();
     let mut best: Option<(usize, Screened)> = None;
     // The candidates come sorted by entry, so each entry's names are scored together.
     let candidates = screening::index::candidates(&settings.index, &query);
@@ -846,8 +848,8 @@ fn screen(
             .iter()
             .filter_map(|(_, n)| {
                 let n = usize::try_from(*n).ok()?;
-                let listed: Vec<&str> = party.tokens.get(n)?.iter().map(String::as_str).collect();
-                Some((n, screening::score(&query, &listed)))
+                listed.fill(party.tokens.get(n)?.iter().map(String::as_str));
+                Some((n, screening::score_prepared(&prepared, &listed)))
             })
             .fold(None, |best: Option<(usize, u16)>, (n, s)| match best {
                 Some((_, b)) if b >= s => best,

@@ -53,6 +53,7 @@ pub(crate) fn variant_hashes(token: &str) -> Vec<u32> {
 const MAX_JOINED: usize = 8;
 
 /// Each two tokens written together, in both orders, for names of at most [`MAX_JOINED`].
+#[cfg(feature = "compiler")]
 fn joined<'t>(tokens: &'t [impl AsRef<str>]) -> impl Iterator<Item = String> + 't {
     let short = tokens.len() <= MAX_JOINED;
     tokens.iter().enumerate().flat_map(move |(i, a)| {
@@ -68,7 +69,7 @@ fn joined<'t>(tokens: &'t [impl AsRef<str>]) -> impl Iterator<Item = String> + '
 pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
     let mut tokens: Vec<u32> = Vec::new();
     let mut look_up = |hash: u32| {
-        let from = index.variants.partition_point(|(h, _)| *h < hash);
+        let from = first_at_least(&index.variants, hash);
         tokens.extend(
             index
                 .variants
@@ -81,8 +82,12 @@ pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
     for q in query {
         variant_hashes(q).into_iter().for_each(&mut look_up);
     }
-    for pair in joined(query) {
-        look_up(variant_hash(pair.chars()));
+    if query.len() <= MAX_JOINED {
+        for (i, a) in query.iter().enumerate() {
+            for (_, b) in query.iter().enumerate().filter(|(j, _)| *j != i) {
+                look_up(variant_hash(a.chars().chain(b.chars())));
+            }
+        }
     }
     tokens.sort_unstable();
     tokens.dedup();
@@ -95,6 +100,34 @@ pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
     names.sort_unstable();
     names.dedup();
     names
+}
+
+/// The first variant whose hash is at least `hash`. Hashes spread evenly, so guessing its
+/// place from the hashes at both ends finds it in a few steps where halving takes twenty; a
+/// few guesses that do not narrow it enough, and halving finishes the search.
+pub(super) fn first_at_least(variants: &[(u32, u32)], hash: u32) -> usize {
+    let (mut low, mut high) = (0, variants.len());
+    for _ in 0..4 {
+        let (Some(first), Some(last)) = (variants.get(low), variants.get(high.wrapping_sub(1)))
+        else {
+            break;
+        };
+        if high - low <= 16 || hash <= first.0 || hash > last.0 {
+            break;
+        }
+        // first.0 < hash <= last.0 here, so the guess falls in low + 1..high.
+        let span = u64::from(last.0 - first.0);
+        let offset = u64::from(hash - first.0) * (high - low - 1) as u64 / span;
+        let guess = (low + 1 + usize::try_from(offset).unwrap_or(0)).min(high - 1);
+        match variants.get(guess) {
+            Some(v) if v.0 < hash => low = guess + 1,
+            _ => high = guess + 1,
+        }
+    }
+    low + variants
+        .get(low..high)
+        .unwrap_or_default()
+        .partition_point(|(h, _)| *h < hash)
 }
 
 /// Builds the index of a list whose entries' names have these tokens: `names[e][n]` are the

@@ -19,6 +19,8 @@
 pub(crate) mod index;
 mod normalize;
 mod score;
+
+pub(crate) use score::{score_prepared, Prepared};
 #[cfg(test)]
 mod tests;
 

@@ -2,7 +2,7 @@
 //! threshold is calibrated on.
 
 use super::normalize::{CONNECTORS, LEGAL_FORMS, LEGAL_PHRASES};
-use super::score::{similar, FLOOR, GENERIC};
+use super::score::{score_with, similar, similarity, Prepared, Take, FLOOR, GENERIC};
 use super::*;
 use proptest::prelude::*;
 
@@ -388,5 +388,37 @@ proptest! {
         prop_assert_eq!(score(&refs(&a), &refs(&b)), expected);
         prop_assert_eq!(score(&refs(&a_shuffled), &refs(&b)), expected);
         prop_assert_eq!(score(&refs(&b), &refs(&a_shuffled)), expected);
+    }
+
+    #[test]
+    fn the_bounds_never_change_a_score(
+        a in prop::collection::vec("[aeiostyé]{1,7}", 0..6),
+        b in prop::collection::vec("[aeiostyé]{1,7}", 0..6),
+    ) {
+        let (mut a, mut b) = (a, b);
+        a.sort();
+        b.sort();
+        let (a, b) = (refs(&a), refs(&b));
+        // Every pair aligned in full, without the length and bag bounds or the cut-off.
+        let unbounded = |q: &Prepared, q_take: Take, l: &Prepared, l_take: Take| {
+            let s = similarity(&q_take.pieces(&q.tokens), &l_take.pieces(&l.tokens));
+            (s >= FLOOR).then_some(s)
+        };
+        let expected = score_with(&Prepared::new(&a), &Prepared::new(&b), |_, _| true, unbounded);
+        prop_assert_eq!(score(&a, &b), expected);
+    }
+
+    #[test]
+    fn the_index_finds_a_hash_where_halving_does(
+        hashes in prop::collection::vec(prop_oneof![any::<u32>(), 0u32..64, Just(u32::MAX)], 0..300),
+        wanted in prop_oneof![any::<u32>(), 0u32..64, Just(u32::MAX), Just(0u32)],
+    ) {
+        let mut variants: Vec<(u32, u32)> = hashes.iter().map(|&h| (h, 0)).collect();
+        variants.sort_unstable();
+        let at = |h: u32| variants.partition_point(|(v, _)| *v < h);
+        prop_assert_eq!(index::first_at_least(&variants, wanted), at(wanted));
+        for &(h, _) in &variants {
+            prop_assert_eq!(index::first_at_least(&variants, h), at(h));
+        }
     }
 }
