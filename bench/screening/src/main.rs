@@ -38,9 +38,7 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, case: &Case, hits: &[&Party]) {
-        let right = hits
-            .iter()
-            .any(|p| case.expected.contains(&p.listed_name));
+        let right = hits.iter().any(|p| case.expected.contains(&p.listed_name));
         if case.expected.is_empty() {
             self.negatives += 1;
         } else {
@@ -170,7 +168,11 @@ fn main() {
             misses.push(format!(
                 "| {} | {} | {} |",
                 case.name,
-                if case.expected.is_empty() { "look-alike flagged" } else { "missed" },
+                if case.expected.is_empty() {
+                    "look-alike flagged"
+                } else {
+                    "missed"
+                },
                 fuzzy_hits
                     .iter()
                     .map(|p| p.listed_name.as_str())
@@ -190,7 +192,10 @@ fn main() {
     );
     println!("| matching | precision | recall | flagged | look-alikes or wrong parties flagged |");
     println!("|---|---|---|---|---|");
-    for (name, t) in [("cipgate screening", &fuzzy), ("exact (case and spaces folded)", &exact)] {
+    for (name, t) in [
+        ("cipgate screening", &fuzzy),
+        ("exact (case and spaces folded)", &exact),
+    ] {
         println!(
             "| {name} | {:.2} | {:.2} | {} | {} |",
             t.precision(),

@@ -57,7 +57,9 @@ pub fn policy() -> Value {
         &entry_keys,
         |k| match k {
             "outcome" => enumeration(ENTRY_OUTCOMES.iter().map(|o| o.as_str()).collect()),
-            "aliases" | "countries" => json!({"type": "array", "items": text(), "minItems": 1}),
+            "aliases" | "countries" | "dates_of_birth" => {
+                json!({"type": "array", "items": text(), "minItems": 1})
+            }
             "effective" | "expires" => json!({
                 "type": "string",
                 "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$",
@@ -74,7 +76,10 @@ pub fn policy() -> Value {
             "entries" => {
                 json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/entry"}})
             }
-            "hit_score" | "deny_score" | "deny_score_with_country" => {
+            "hit_score"
+            | "deny_score"
+            | "deny_score_with_country"
+            | "deny_score_with_date_of_birth" => {
                 json!({"type": "number", "minimum": 0.01, "maximum": 1})
             }
             _ => text(),
@@ -105,13 +110,23 @@ pub fn policy() -> Value {
         },
         &[],
     );
-    // One subject and one test (and a screened name's `country`), or one combinator (with
-    // `where` for element conditions).
+    // One subject and one test (and a screened name's `country` and `date_of_birth`), or one
+    // combinator (with `where` for element conditions).
     if let Some(c) = condition.as_object_mut() {
         c.insert("minProperties".into(), 1.into());
+        let any: Vec<Value> = SCREENING_KEYS
+            .iter()
+            .map(|k| json!({"required": [k]}))
+            .collect();
         c.insert("if".into(), json!({"required": SCREENING_KEYS}));
-        c.insert("then".into(), json!({"maxProperties": 3}));
-        c.insert("else".into(), json!({"maxProperties": 2}));
+        c.insert(
+            "then".into(),
+            json!({"maxProperties": 2 + SCREENING_KEYS.len()}),
+        );
+        c.insert(
+            "else".into(),
+            json!({"if": {"anyOf": any}, "then": {"maxProperties": 3}, "else": {"maxProperties": 2}}),
+        );
     }
     let rule = object(
         RULE_KEYS,

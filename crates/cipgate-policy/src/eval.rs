@@ -398,6 +398,7 @@ fn check_format<'d>(
         Some(Format::Country) => valid(tables::is_country(s)),
         Some(Format::Subdivision) => valid(tables::is_subdivision(s)),
         Some(Format::PostalCode { .. }) => valid(policy.is_postal_code(postal_country, s)),
+        Some(Format::Date) => valid(formats::date_key(s).is_some()),
         Some(Format::Pattern(i)) => valid(policy.matches(*i, s)),
     }
 }
@@ -670,15 +671,25 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
                 }
                 found.is_some()
             }
-            Predicate::Screened { list: l, country } => {
+            Predicate::Screened {
+                list: l,
+                country,
+                date_of_birth,
+            } => {
                 let (Some(list), Some(name)) = (self.policy.ir.lists.get(*l), value.text()) else {
                     return false;
                 };
-                let country = country.and_then(|f| match self.signup.slot(f, element) {
-                    Slot::Valid(Val::Text(c)) => Some(*c),
-                    _ => None,
-                });
-                let found = screen(list, name, country, self.facts.time);
+                let text = |field: &Option<usize>| {
+                    field.and_then(|f| match self.signup.slot(f, element) {
+                        Slot::Valid(Val::Text(t)) => Some(*t),
+                        _ => None,
+                    })
+                };
+                let also = Identifiers {
+                    country: text(country),
+                    date_of_birth: text(date_of_birth).and_then(formats::date_key),
+                };
+                let found = screen(list, name, &also, self.facts.time);
                 if let (Some((entry, screened)), true) = (found, positive) {
                     evidence.get_or_insert(Found {
                         list: *l,
@@ -805,12 +816,19 @@ fn postal_code_match(
 /// The most words a screened name may have.
 const MAX_SCREENED_TOKENS: usize = 32;
 
+/// What the applicant gave besides the name that a listed party may share.
+struct Identifiers<'d> {
+    country: Option<&'d str>,
+    /// `YYYYMMDD`.
+    date_of_birth: Option<u32>,
+}
+
 /// The party in force whose names `name` matches best, at the list's hit score or above: the
 /// one that reaches a denial first, then the highest score, then the first written.
 fn screen(
     list: &NamedList,
     name: &str,
-    country: Option<&str>,
+    also: &Identifiers<'_>,
     time: Option<i64>,
 ) -> Option<(usize, Screened)> {
     let settings = list.screening.as_ref()?;
@@ -861,9 +879,19 @@ fn screen(
         if score < settings.hit_score {
             continue;
         }
-        let same_country = country.is_some_and(|c| party.countries.iter().any(|p| p == c));
-        let deny = settings.deny_score.is_some_and(|d| score >= d)
-            || (same_country && settings.deny_score_with_country.is_some_and(|d| score >= d));
+        let reaches = |d: Option<u16>| d.is_some_and(|d| score >= d);
+        let same_country = also
+            .country
+            .is_some_and(|c| party.countries.iter().any(|p| p == c));
+        let same_birth = also.date_of_birth.is_some_and(|day| {
+            party
+                .dates_of_birth
+                .iter()
+                .any(|(first, last)| (*first..=*last).contains(&day))
+        });
+        let deny = reaches(settings.deny_score)
+            || (same_country && reaches(settings.deny_score_with_country))
+            || (same_birth && reaches(settings.deny_score_with_date_of_birth));
         let found = Screened { name, score, deny };
         if best.is_none_or(|(_, b)| (deny, score) > (b.deny, b.score)) {
             best = Some((i, found));

@@ -159,7 +159,8 @@ fn digits(s: &str, len: usize) -> Option<i64> {
     s.parse().ok()
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
+/// The days of month `m` (1 to 12) of year `y`, Gregorian.
+pub(crate) fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
         2 => 28,
@@ -225,6 +226,24 @@ pub(crate) fn is_plausible_postal_code(code: &str) -> bool {
         && code
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+}
+
+/// A calendar date written as ISO 8601 does (`1961-03-14`: four-digit year, two-digit month
+/// and day), as the number `YYYYMMDD`, if that day exists.
+pub fn date_key(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let (year, month, day) = (
+        digits(s.get(0..4)?, 4)?,
+        digits(s.get(5..7)?, 2)?,
+        digits(s.get(8..10)?, 2)?,
+    );
+    if year < 1 || !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+        return None;
+    }
+    u32::try_from(year * 10000 + month * 100 + day).ok()
 }
 
 #[cfg(test)]
@@ -306,5 +325,30 @@ mod tests {
         assert!(!network_contains(&v6, "192.0.2.1".parse().unwrap()));
         assert!(parse_network("192.0.2.0/33").is_none());
         assert!(parse_network("nonsense/8").is_none());
+    }
+
+    #[test]
+    fn dates_are_days_that_exist_written_as_iso_8601() {
+        assert_eq!(date_key("1961-03-14"), Some(19610314));
+        assert_eq!(date_key("2024-02-29"), Some(20240229));
+        assert_eq!(date_key("2000-02-29"), Some(20000229));
+        for bad in [
+            "1900-02-29",
+            "2023-02-29",
+            "1961-04-31",
+            "1961-13-01",
+            "1961-00-10",
+            "1961-01-00",
+            "0000-01-01",
+            "61-03-14",
+            "1961-3-14",
+            "1961/03/14",
+            "1961-03-14 ",
+            "１９６１-03-14",
+            "+961-03-14",
+            "",
+        ] {
+            assert_eq!(date_key(bad), None, "{bad}");
+        }
     }
 }

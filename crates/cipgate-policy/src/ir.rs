@@ -124,6 +124,8 @@ pub enum Format {
     },
     /// A custom regular expression (index into `patterns`).
     Pattern(usize),
+    /// A calendar date as ISO 8601 writes it (`1961-03-14`), a day that exists.
+    Date,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +165,9 @@ pub struct Screening {
     /// A hit scoring at least this whose entry lists the applicant's country (the test's
     /// `country:` field) is denied.
     pub deny_score_with_country: Option<u16>,
+    /// A hit scoring at least this whose entry lists the applicant's date of birth (the
+    /// test's `date_of_birth:` field) is denied.
+    pub deny_score_with_date_of_birth: Option<u16>,
     pub index: NameIndex,
 }
 
@@ -173,6 +178,10 @@ pub struct NameIndex {
     pub postings: Vec<Vec<(u32, u32)>>,
     /// (hash of the token or of a spelling with one letter deleted, token), sorted.
     pub variants: Vec<(u32, u32)>,
+    /// Where each run of variants with the same leading hash bits starts
+    /// (`screening::index::directory`): made from `variants` at load, never stored.
+    #[serde(skip)]
+    pub directory: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,6 +241,9 @@ pub struct Party {
     pub tokens: Vec<Vec<String>>,
     /// ISO 3166-1 codes the entry lists (citizenship, nationality, addresses), sorted.
     pub countries: Vec<String>,
+    /// The dates of birth the entry lists, each as the first and last day it may be
+    /// (`YYYYMMDD` as a number: a year listed alone is 1 January to 31 December).
+    pub dates_of_birth: Vec<(u32, u32)>,
 }
 
 impl EntryValue {
@@ -320,10 +332,12 @@ pub enum Predicate {
     In(Vec<Scalar>),
     InList(usize),
     /// A name screened against a names list; `country` is the field whose value, listed by
-    /// a hit's entry, makes it a denial from `deny_score_with_country`.
+    /// a hit's entry, makes it a denial from `deny_score_with_country`, and `date_of_birth`
+    /// the one from `deny_score_with_date_of_birth`.
     Screened {
         list: usize,
         country: Option<usize>,
+        date_of_birth: Option<usize>,
     },
     Matches(usize),
     Compare(CompareOp, f64),

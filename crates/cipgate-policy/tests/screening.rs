@@ -176,6 +176,7 @@ const NAME_FIELD: &str = "input:
   fields:
     name: {type: string, message: Enter your name.}
     country: {type: string, format: country, message: Enter a country code.}
+    born: {type: string, format: date, message: Enter a date of birth.}
 ";
 
 fn names_policy(lists: &str, when: &str) -> String {
@@ -206,6 +207,46 @@ fn entries_written_in_the_policy_screen_with_their_aliases_and_countries() {
     assert!(denied.contains(r#""entry":"Ivan Petrov""#), "{denied}");
     let allowed = decide(r#"{"name":"Maria Petrova Sokolova","country":"RU"}"#);
     assert!(allowed.contains(r#""outcome":"allow""#), "{allowed}");
+}
+
+#[test]
+fn a_listed_date_of_birth_is_a_second_identifier_in_either_way_lists_write_it() {
+    let parties = "  parties:
+    type: names
+    deny_score_with_date_of_birth: 0.9
+    entries:
+      Ivan Petrov: {reason: R, citation: C, dates_of_birth: [14 Mar 1961, '1962', 1970-05]}
+";
+    let text = names_policy(
+        parties,
+        "{field: name, in_list: parties, date_of_birth: born}",
+    );
+    let compiled = cipgate_policy::compile("test.yaml", &text).unwrap();
+    let outcome = |born: &str| {
+        let d = decide(
+            &compiled,
+            &format!(r#"{{"name":"Ivan Petrov","born":"{born}"}}"#),
+        );
+        let at = d.find(r#""outcome":""#).unwrap() + 11;
+        d[at..].split('"').next().unwrap().to_string()
+    };
+    for (born, expected) in [
+        ("1961-03-14", "deny"),
+        ("1961-03-15", "review"),
+        ("1962-01-01", "deny"),
+        ("1962-12-31", "deny"),
+        ("1963-01-01", "review"),
+        ("1970-05-31", "deny"),
+        ("1970-06-01", "review"),
+        ("1970-05-32", "incomplete"),
+    ] {
+        assert_eq!(outcome(born), expected, "born {born}");
+    }
+    let other = decide(
+        &compiled,
+        r#"{"name":"Maria Sokolova","born":"1961-03-14"}"#,
+    );
+    assert!(other.contains(r#""outcome":"allow""#), "{other}");
 }
 
 #[test]
@@ -263,6 +304,17 @@ fn names_lists_written_wrong_get_clear_errors() {
         (
             names_policy(PARTIES, "{field: country, in_list: parties}"),
             "`parties` is a list of names",
+        ),
+        (
+            names_policy(PARTIES, "{field: name, in_list: parties, date_of_birth: country}"),
+            "`date_of_birth` needs a field with `format: date`",
+        ),
+        (
+            names_policy(
+                "  parties:\n    type: names\n    entries:\n      A B: {reason: R, citation: C, dates_of_birth: [circa 1961]}\n",
+                "{field: name, in_list: parties}",
+            ),
+            "`circa 1961` is not a date of birth cipgate can compare",
         ),
         (
             names_policy(

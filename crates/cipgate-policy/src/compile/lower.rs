@@ -74,6 +74,7 @@ impl Kind {
             Kind::Text(Some(Format::Subdivision)) => "a subdivision code",
             Kind::Text(Some(Format::Phone)) => "a telephone number",
             Kind::Text(Some(Format::Email)) => "an email address",
+            Kind::Text(Some(Format::Date)) => "a date",
             Kind::Text(_) => "text",
             Kind::Bool => "a yes/no value",
             Kind::Number { .. } => "a number",
@@ -560,6 +561,7 @@ impl Lowering<'_> {
                     Some("phone") => Some(Format::Phone),
                     Some("country") => Some(Format::Country),
                     Some("subdivision") => Some(Format::Subdivision),
+                    Some("date") => Some(Format::Date),
                     Some("postal_code") => {
                         match get("country") {
                             Some(c) => postal.push((self.fields.len(), c.clone())),
@@ -1077,16 +1079,28 @@ impl Lowering<'_> {
         };
         let (subject, kind) = self.subject(skey, svalue, scope)?;
         let mut predicate = self.predicate(pkey, pvalue, &kind, scope)?;
-        if let Some((key, value)) = entries.iter().find(|(k, _)| k.text == "country") {
-            let Predicate::Screened { country, .. } = &mut predicate else {
+        for (key, value) in entries
+            .iter()
+            .filter(|(k, _)| SCREENING_KEYS.contains(&k.text.as_str()))
+        {
+            let Predicate::Screened {
+                country,
+                date_of_birth,
+                ..
+            } = &mut predicate
+            else {
                 self.error_help(
                     key.at,
-                    "`country` goes only with `in_list` on a names list",
-                    "it names the applicant's country field, which a listed party may share",
+                    format!("`{}` goes only with `in_list` on a names list", key.text),
+                    "it names the applicant's field that a listed party may share",
                 );
                 return None;
             };
-            *country = Some(self.screened_country(value, scope)?);
+            if key.text == "country" {
+                *country = Some(self.screened_country(value, scope)?);
+            } else {
+                *date_of_birth = Some(self.screened_date_of_birth(value, scope)?);
+            }
         }
         Some(Cond::Test { subject, predicate })
     }
@@ -1296,6 +1310,7 @@ impl Lowering<'_> {
                     Some(ListKind::Names) => Predicate::Screened {
                         list,
                         country: None,
+                        date_of_birth: None,
                     },
                     _ => Predicate::InList(list),
                 })

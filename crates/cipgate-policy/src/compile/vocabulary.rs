@@ -54,9 +54,9 @@ pub const PREDICATE_KEYS: &[&str] = &[
     "uses_postal_code",
     "requires_postal_code",
 ];
-/// What a test of a name against a names list may add: the applicant's country field, a
-/// second identifier that a hit's entry may share.
-pub const SCREENING_KEYS: &[&str] = &["country"];
+/// What a test of a name against a names list may add: the applicant's country and date of
+/// birth fields, second identifiers that a hit's entry may share.
+pub const SCREENING_KEYS: &[&str] = &["country", "date_of_birth"];
 pub const COMBINATOR_KEYS: &[&str] = &["all", "any", "not", "condition", "any_item", "every_item"];
 
 pub const LIST_KEYS: &[&str] = &[
@@ -69,6 +69,7 @@ pub const LIST_KEYS: &[&str] = &[
     "hit_score",
     "deny_score",
     "deny_score_with_country",
+    "deny_score_with_date_of_birth",
 ];
 pub const ENTRY_KEYS: &[&str] = &[
     "reason",
@@ -85,9 +86,10 @@ pub const NAMES_LIST_KEYS: &[&str] = &[
     "hit_score",
     "deny_score",
     "deny_score_with_country",
+    "deny_score_with_date_of_birth",
 ];
 /// The keys only an entry of a names list has, besides [`ENTRY_KEYS`].
-pub const PARTY_KEYS: &[&str] = &["id", "aliases", "countries"];
+pub const PARTY_KEYS: &[&str] = &["id", "aliases", "countries", "dates_of_birth"];
 /// What an element condition (`any_item` / `every_item`) holds besides its list.
 pub const ELEMENT_KEY: &str = "where";
 
@@ -99,6 +101,7 @@ pub const FORMATS: &[&str] = &[
     "subdivision",
     "postal_code",
     "pattern",
+    "date",
 ];
 pub const LIST_TYPES: &[(&str, ListKind)] = &[
     ("country", ListKind::Country),

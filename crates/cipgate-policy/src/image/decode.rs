@@ -10,6 +10,7 @@ use crate::ir::{
     ListKind, ListVersion, Meta, NameIndex, NamedCond, NamedList, Network, Party, PolicyIr,
     Predicate, Rule, RuleText, Scalar, Screening, Subject,
 };
+use crate::screening::index;
 use sha2::{Digest, Sha256};
 
 /// An image read and checked: the IR, the DFA tables of its patterns (by pattern index) and
@@ -114,9 +115,15 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
                     hit_score: score(r.var()?).ok_or_else(|| r.bad("score over 1000"))?,
                     deny_score: r.option_score()?,
                     deny_score_with_country: r.option_score()?,
-                    index: NameIndex {
-                        postings: r.list(|r| r.list(|r| Ok((r.var()?, r.var()?))))?,
-                        variants: r.list(|r| Ok((r.u32()?, r.var()?)))?,
+                    deny_score_with_date_of_birth: r.option_score()?,
+                    index: {
+                        let postings = r.list(|r| r.list(|r| Ok((r.var()?, r.var()?))))?;
+                        let variants = r.list(|r| Ok((r.u32()?, r.var()?)))?;
+                        NameIndex {
+                            directory: index::directory(&variants),
+                            postings,
+                            variants,
+                        }
                     },
                 })
             } else {
@@ -397,6 +404,7 @@ fn field(r: &mut Reader<'_>, strings: &[String]) -> Result<Field, LoadError> {
                 country: r.index()?,
             }),
             6 => Some(Format::Pattern(r.index()?)),
+            7 => Some(Format::Date),
             _ => return Err(r.bad("unknown format")),
         },
         list: r.option()?,
@@ -448,6 +456,7 @@ fn list_entry(r: &mut Reader<'_>, strings: &[String]) -> Result<ListEntry, LoadE
             names: r.list(|r| r.string(strings))?,
             tokens: r.list(|r| r.list(|r| r.string(strings)))?,
             countries: r.list(|r| r.string(strings))?,
+            dates_of_birth: r.list(|r| Ok((r.var()?, r.var()?)))?,
         }),
         _ => return Err(r.bad("unknown list entry kind")),
     };
@@ -561,6 +570,7 @@ fn predicate(r: &mut Reader<'_>, strings: &[String]) -> Result<Predicate, LoadEr
         11 => Predicate::Screened {
             list: r.index()?,
             country: r.option()?,
+            date_of_birth: r.option()?,
         },
         _ => return Err(r.bad("unknown predicate")),
     })

@@ -75,7 +75,11 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
             Some(s) => {
                 w.bool(true);
                 w.var(u32::from(s.hit_score));
-                for score in [s.deny_score, s.deny_score_with_country] {
+                for score in [
+                    s.deny_score,
+                    s.deny_score_with_country,
+                    s.deny_score_with_date_of_birth,
+                ] {
                     w.option(score.map(usize::from));
                 }
                 w.list(&s.index.postings, |w, names| {
@@ -295,6 +299,7 @@ fn field(w: &mut Writer, f: &Field) {
             w.u8(6);
             w.index(*p);
         }
+        Some(Format::Date) => w.u8(7),
     }
     w.option(f.list);
     w.string(&f.invalid.rule);
@@ -411,10 +416,15 @@ fn cond(w: &mut Writer, c: &Cond, depth: usize) -> bool {
                     w.u8(10);
                     w.bool(*b);
                 }
-                Predicate::Screened { list, country } => {
+                Predicate::Screened {
+                    list,
+                    country,
+                    date_of_birth,
+                } => {
                     w.u8(11);
                     w.index(*list);
                     w.option(*country);
+                    w.option(*date_of_birth);
                 }
             }
         }
@@ -484,6 +494,10 @@ fn list_entry(w: &mut Writer, e: &ListEntry) {
                 w.list(tokens, |w, t| w.string(t))
             });
             w.list(&party.countries, |w, c| w.string(c));
+            w.list(&party.dates_of_birth, |w, (first, last)| {
+                w.var(*first);
+                w.var(*last);
+            });
         }
     }
     w.string(&e.reason);

@@ -384,7 +384,11 @@ impl<'a> Validator<'a> {
                         ListKind::Names => false,
                     }
             }
-            Predicate::Screened { list, country } => {
+            Predicate::Screened {
+                list,
+                country,
+                date_of_birth,
+            } => {
                 let list = self
                     .ir
                     .lists
@@ -394,11 +398,18 @@ impl<'a> Validator<'a> {
                     Some(f) => self.subject(&Subject::Field(*f), scope)?.is_country(),
                     None => true,
                 };
+                let date_fits = match date_of_birth {
+                    Some(f) => {
+                        self.subject(&Subject::Field(*f), scope)? == Kind::Text(Some(&Format::Date))
+                    }
+                    None => true,
+                };
                 list.kind == ListKind::Names
                     && !list.entries.is_empty()
                     && kind.is_text()
                     && !kind.is_country()
                     && country_fits
+                    && date_fits
             }
             Predicate::Matches(i) => *i < self.ir.patterns.len() && kind.is_text(),
             Predicate::Compare(_, _) => matches!(kind, Kind::Number | Kind::Time),
@@ -485,8 +496,8 @@ fn list_entry(kind: ListKind, entry: &ListEntry) -> Check {
     Ok(())
 }
 
-/// A party has an id and names, each name its tokens (sorted, none empty), and its countries
-/// are known codes. Whether the tokens are the names' own is the compiler's to get right:
+/// A party has an id and names, each name its tokens (sorted, none empty), its countries
+/// are known codes and its dates of birth ranges of days. Whether the tokens are the names' own is the compiler's to get right:
 /// recomputing them would cost every start-up a pass over the whole list.
 fn party_fits(party: &Party) -> bool {
     !party.id.is_empty()
@@ -501,6 +512,10 @@ fn party_fits(party: &Party) -> bool {
                     .all(|(a, b)| a <= b)
         })
         && party.countries.iter().all(|c| tables::is_country(c))
+        && party
+            .dates_of_birth
+            .iter()
+            .all(|(first, last)| first <= last && *first >= 10101 && *last <= 99991231)
 }
 
 /// A names list, and only a names list, has screening scores; a hit is at least 1 and the
@@ -509,10 +524,14 @@ fn screening(list: &NamedList) -> Check {
     let fits = match (&list.screening, list.kind) {
         (Some(s), ListKind::Names) => {
             s.hit_score >= 1
-                && [s.deny_score, s.deny_score_with_country]
-                    .into_iter()
-                    .flatten()
-                    .all(|d| d >= s.hit_score)
+                && [
+                    s.deny_score,
+                    s.deny_score_with_country,
+                    s.deny_score_with_date_of_birth,
+                ]
+                .into_iter()
+                .flatten()
+                .all(|d| d >= s.hit_score)
                 && index_fits(&s.index, &list.entries)
         }
         (None, kind) => kind != ListKind::Names,
@@ -639,6 +658,7 @@ pub(crate) fn reads_elements(cond: &Cond, fields: &[Field], named: &[NamedCond])
             element_field(subject)
                 || matches!(predicate, Predicate::SameAs(o) | Predicate::DiffersFrom(o) if element_field(o))
                 || matches!(predicate, Predicate::Screened { country: Some(f), .. } if element_field(&Subject::Field(*f)))
+                || matches!(predicate, Predicate::Screened { date_of_birth: Some(f), .. } if element_field(&Subject::Field(*f)))
         }
     }
 }

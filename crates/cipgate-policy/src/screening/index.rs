@@ -69,7 +69,7 @@ fn joined<'t>(tokens: &'t [impl AsRef<str>]) -> impl Iterator<Item = String> + '
 pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
     let mut tokens: Vec<u32> = Vec::new();
     let mut look_up = |hash: u32| {
-        let from = first_at_least(&index.variants, hash);
+        let from = first_at_least(index, hash);
         tokens.extend(
             index
                 .variants
@@ -102,29 +102,54 @@ pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
     names
 }
 
-/// The first variant whose hash is at least `hash`. Hashes spread evenly, so guessing its
-/// place from the hashes at both ends finds it in a few steps where halving takes twenty; a
-/// few guesses that do not narrow it enough, and halving finishes the search.
-pub(super) fn first_at_least(variants: &[(u32, u32)], hash: u32) -> usize {
-    let (mut low, mut high) = (0, variants.len());
-    for _ in 0..4 {
-        let (Some(first), Some(last)) = (variants.get(low), variants.get(high.wrapping_sub(1)))
-        else {
-            break;
-        };
-        if high - low <= 16 || hash <= first.0 || hash > last.0 {
-            break;
+/// Variants per run of the directory, on average: runs this short are read in one or two
+/// cache lines, and the directory costs half a byte per variant.
+const VARIANTS_PER_RUN: usize = 8;
+
+/// The start of each run of variants whose hashes share their leading bits, and the end of
+/// the last: a lookup reads one directory cell and one short run, where halving the sorted
+/// variants of a big list waits on memory some twenty times.
+pub(crate) fn directory(variants: &[(u32, u32)]) -> Vec<u32> {
+    let bits = leading_bits(variants.len());
+    let mut starts = Vec::with_capacity((1 << bits) + 1);
+    let mut at = 0;
+    for run in 0..=(1u64 << bits) {
+        while variants
+            .get(at)
+            .is_some_and(|(h, _)| u64::from(*h) >> (32 - bits) < run)
+        {
+            at += 1;
         }
-        // first.0 < hash <= last.0 here, so the guess falls in low + 1..high.
-        let span = u64::from(last.0 - first.0);
-        let offset = u64::from(hash - first.0) * (high - low - 1) as u64 / span;
-        let guess = (low + 1 + usize::try_from(offset).unwrap_or(0)).min(high - 1);
-        match variants.get(guess) {
-            Some(v) if v.0 < hash => low = guess + 1,
-            _ => high = guess + 1,
-        }
+        starts.push(u32::try_from(at).unwrap_or(u32::MAX));
     }
-    low + variants
+    starts
+}
+
+/// How many leading hash bits number the runs of `variants` variants.
+fn leading_bits(variants: usize) -> u32 {
+    let runs = (variants / VARIANTS_PER_RUN).max(1);
+    runs.next_power_of_two().trailing_zeros().min(24)
+}
+
+/// The first variant whose hash is at least `hash`: in its run, if the directory is the
+/// variants' own; else by halving all of them.
+pub(super) fn first_at_least(index: &NameIndex, hash: u32) -> usize {
+    let bits = leading_bits(index.variants.len());
+    let run = usize::try_from(u64::from(hash) >> (32 - bits)).unwrap_or(usize::MAX);
+    let bound = |i: usize| {
+        index
+            .directory
+            .get(i)
+            .and_then(|&at| usize::try_from(at).ok())
+    };
+    let (low, high) = match (bound(run), bound(run + 1)) {
+        (Some(low), Some(high)) if index.directory.len() == (1 << bits) + 1 && low <= high => {
+            (low, high.min(index.variants.len()))
+        }
+        _ => (0, index.variants.len()),
+    };
+    low + index
+        .variants
         .get(low..high)
         .unwrap_or_default()
         .partition_point(|(h, _)| *h < hash)
@@ -168,6 +193,7 @@ pub(crate) fn build(names: &[&[Vec<String>]]) -> NameIndex {
     }
     variants.sort_unstable();
     NameIndex {
+        directory: directory(&variants),
         postings: keys
             .into_values()
             .map(|(mut p, _)| {

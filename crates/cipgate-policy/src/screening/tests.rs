@@ -416,9 +416,15 @@ proptest! {
         let mut variants: Vec<(u32, u32)> = hashes.iter().map(|&h| (h, 0)).collect();
         variants.sort_unstable();
         let at = |h: u32| variants.partition_point(|(v, _)| *v < h);
-        prop_assert_eq!(index::first_at_least(&variants, wanted), at(wanted));
-        for &(h, _) in &variants {
-            prop_assert_eq!(index::first_at_least(&variants, h), at(h));
+        let with = crate::ir::NameIndex {
+            directory: index::directory(&variants),
+            variants: variants.clone(),
+            postings: Vec::new(),
+        };
+        let without = crate::ir::NameIndex { directory: Vec::new(), ..with.clone() };
+        for h in variants.iter().map(|(h, _)| *h).chain([wanted]) {
+            prop_assert_eq!(index::first_at_least(&with, h), at(h));
+            prop_assert_eq!(index::first_at_least(&without, h), at(h));
         }
     }
 }

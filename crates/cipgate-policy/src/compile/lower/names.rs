@@ -5,8 +5,10 @@
 use super::super::list_files::{self, ListedParty};
 use super::super::vocabulary::PARTY_KEYS;
 use super::super::yaml::{Key, Node};
+use super::Kind;
 use super::{Lowering, Scope};
-use crate::ir::{EntryValue, ListEntry, ListVersion, NameIndex, Party, Screening};
+use crate::formats;
+use crate::ir::{EntryValue, Format, ListEntry, ListVersion, NameIndex, Party, Screening};
 use crate::screening::{self, index};
 
 impl Lowering<'_> {
@@ -139,6 +141,7 @@ impl Lowering<'_> {
             hit_score,
             deny_score: denial(self, "deny_score")?,
             deny_score_with_country: denial(self, "deny_score_with_country")?,
+            deny_score_with_date_of_birth: denial(self, "deny_score_with_date_of_birth")?,
             index: NameIndex::default(),
         })
     }
@@ -148,6 +151,19 @@ impl Lowering<'_> {
         let f = self.field_in_scope(value, scope)?;
         if !self.field_kind(f).is_country() {
             self.error(value.at, "`country` needs a field with `format: country`");
+            return None;
+        }
+        Some(f)
+    }
+
+    /// The applicant's date-of-birth field that a names-list test compares with a hit's dates.
+    pub(super) fn screened_date_of_birth(&mut self, value: &Node, scope: &Scope) -> Option<usize> {
+        let f = self.field_in_scope(value, scope)?;
+        if self.field_kind(f) != Kind::Text(Some(Format::Date)) {
+            self.error(
+                value.at,
+                "`date_of_birth` needs a field with `format: date`",
+            );
             return None;
         }
         Some(f)
@@ -188,6 +204,23 @@ impl Lowering<'_> {
         }
         countries.sort();
         countries.dedup();
+        let mut dates_of_birth = Vec::new();
+        if let Some(n) = get("dates_of_birth") {
+            for d in self.sequence(n, "`dates_of_birth`").unwrap_or_default() {
+                let text = self.text(d, "a date of birth")?;
+                match birth_dates(&text) {
+                    Some(days) => dates_of_birth.push(days),
+                    None => {
+                        self.error_help(
+                            d.at,
+                            format!("`{text}` is not a date of birth cipgate can compare"),
+                            "write 1961-03-14, 1961-03 or 1961",
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
         let id = match get("id") {
             Some(n) => self.nonblank(n, "`id`")?,
             None => names.first().cloned().unwrap_or_default(),
@@ -207,6 +240,7 @@ impl Lowering<'_> {
             names,
             tokens,
             countries,
+            dates_of_birth,
         });
         self.entry_details(name, d, party, PARTY_KEYS)
     }
@@ -230,6 +264,13 @@ fn listed_party(p: ListedParty, citation: &str) -> ListEntry {
             names,
             tokens,
             countries: p.countries,
+            // Approximate and unreadable dates are not compared: such a hit is not denied
+            // for its date of birth.
+            dates_of_birth: p
+                .dates_of_birth
+                .iter()
+                .filter_map(|d| birth_dates(d))
+                .collect(),
         }),
         reason,
         citation: citation.to_string(),
@@ -237,5 +278,91 @@ fn listed_party(p: ListedParty, citation: &str) -> ListEntry {
         message: None,
         effective: p.start,
         expires: p.end,
+    }
+}
+
+/// The days a listed date of birth may be, first and last, as `YYYYMMDD` numbers: ISO
+/// (`1961-03-14`, `1961-03`, `1961`, as the Consolidated Screening List writes them) or as
+/// OFAC does (`14 Mar 1961`, `Mar 1961`). Approximate dates (`circa 1961`) and spans
+/// (`1958 to 1962`) give `None`.
+pub(super) fn birth_dates(text: &str) -> Option<(u32, u32)> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let number = |s: &str, digits: usize| {
+        (s.len() == digits && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let month_name = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        let at = MONTHS.iter().position(|m| s == *m)?;
+        u32::try_from(at + 1).ok()
+    };
+    let text = text.trim();
+    let parts: Vec<&str> = if text.contains('-') {
+        text.split('-').collect()
+    } else {
+        text.split_whitespace().collect()
+    };
+    let (year, month, day) = match parts.as_slice() {
+        [y] => (number(y, 4)?, None, None),
+        [y, m] if text.contains('-') => (number(y, 4)?, Some(number(m, 2)?), None),
+        [y, m, d] if text.contains('-') => {
+            (number(y, 4)?, Some(number(m, 2)?), Some(number(d, 2)?))
+        }
+        [m, y] => (number(y, 4)?, Some(month_name(m)?), None),
+        [d, m, y] => (
+            number(y, 4)?,
+            Some(month_name(m)?),
+            Some(number(d, 2).or(number(d, 1))?),
+        ),
+        _ => return None,
+    };
+    if year == 0 {
+        return None;
+    }
+    let key = |m: u32, d: u32| year * 10000 + m * 100 + d;
+    let last_day = |m: u32| {
+        let days = formats::days_in_month(i64::from(year), i64::from(m));
+        (1..=12)
+            .contains(&m)
+            .then(|| u32::try_from(days).ok())
+            .flatten()
+    };
+    match (month, day) {
+        (None, _) => Some((key(1, 1), key(12, 31))),
+        (Some(m), None) => Some((key(m, 1), key(m, last_day(m)?))),
+        (Some(m), Some(d)) => (1..=last_day(m)?)
+            .contains(&d)
+            .then_some((key(m, d), key(m, d))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::birth_dates;
+
+    #[test]
+    fn listed_dates_of_birth_become_ranges_of_days() {
+        assert_eq!(birth_dates("1961-03-14"), Some((19610314, 19610314)));
+        assert_eq!(birth_dates("14 Mar 1961"), Some((19610314, 19610314)));
+        assert_eq!(birth_dates("4 mar 1961"), Some((19610304, 19610304)));
+        assert_eq!(birth_dates("1961-02"), Some((19610201, 19610228)));
+        assert_eq!(birth_dates("Feb 1964"), Some((19640201, 19640229)));
+        assert_eq!(birth_dates(" 1962 "), Some((19620101, 19621231)));
+        for unusable in [
+            "circa 1980",
+            "1958 to 1962",
+            "1961-02-30",
+            "31 Apr 1961",
+            "1961-13",
+            "Marc 1961",
+            "61",
+            "0000",
+            "",
+        ] {
+            assert_eq!(birth_dates(unusable), None, "{unusable}");
+        }
     }
 }
