@@ -37,7 +37,7 @@ use std::fmt;
 
 pub const MAGIC: &[u8; 8] = b"CIPGIMG\0";
 /// Version of the image format; runtimes refuse images of other versions.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 pub const HEADER_LEN: usize = 48;
 /// Deepest nesting of conditions an image may hold; the decoder recurses this far at most.
 pub const MAX_CONDITION_DEPTH: usize = 48;
