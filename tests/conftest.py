@@ -460,15 +460,20 @@ class Site(ThreadingHTTPServer):
 
 @pytest.fixture(scope="session")
 def site_factory(web_dist):
-    """``site_factory(without=(), replace={})`` serves the demo page and the package, leaving
-    out the package files named in ``without`` (so they answer 404) and serving the bytes in
-    ``replace`` in place of the package files it names."""
+    """``site_factory(without=(), replace={}, pages={})`` serves the demo page and the
+    package, leaving out the package files named in ``without`` (so they answer 404), serving
+    the bytes in ``replace`` in place of the package files it names and those in ``pages`` in
+    place of the demo's own files."""
     sites: list[Site] = []
 
-    def start(without: tuple[str, ...] = (), replace: dict[str, bytes] | None = None) -> Site:
+    def start(without: tuple[str, ...] = (), replace: dict[str, bytes] | None = None,
+              pages: dict[str, bytes] | None = None) -> Site:
         layout = Path(tempfile.mkdtemp(prefix="cipgate-site-"))
         for page in (REPO / "examples" / "signup").iterdir():
-            (layout / page.name).symlink_to(page)
+            if page.name in (pages or {}):
+                (layout / page.name).write_bytes(pages[page.name])
+            else:
+                (layout / page.name).symlink_to(page)
         (layout / "web").mkdir()
         for f in web_dist.iterdir():
             if f.name in (replace or {}):

@@ -90,6 +90,12 @@ SHAPE_MISTAKES = {
         hit_score=1.5),
     "aliases that are not a list": lambda p: p["lists"]["restricted-parties"]["entries"][
         "Example Restricted Party Ltd"].update(aliases="Example Party"),
+    "a locale cipgate has no texts in": lambda p: p.update(locales=["en", "de", "xx"]),
+    "a locale written twice": lambda p: p.update(locales=["en", "de", "de"]),
+    "a message in a locale cipgate has no texts in": lambda p: rule(
+        p, "phone-required")["message"].update(xx="Text"),
+    "a message that is a list": lambda p: rule(p, "phone-required").update(
+        message=["Enter a telephone number."]),
 }
 
 

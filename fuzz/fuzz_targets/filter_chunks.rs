@@ -1,7 +1,8 @@
 //! The built Envoy module (`dist/us-iaas-cip.wasm`, or `CIPGATE_ENVOY_WASM`) in the wasmtime
 //! harness, against the native evaluator. Input layout: one byte picks the content type, one
 //! holds flags (bit 0: the request ends with trailers; bits 1-3: the geolocated country the
-//! trusted header carries), one says how many chunk sizes follow, then the chunk sizes
+//! trusted header carries; bits 4-5: the Accept-Language header), one says how many chunk
+//! sizes follow, then the chunk sizes
 //! (bytes, cycled over the body), then the body.
 //!
 //! Whatever the body and its chunking: no trap, a local reply or a forwarded request (never
@@ -20,6 +21,8 @@ use std::sync::{Mutex, OnceLock};
 
 /// The trusted geolocation values the flags pick from; `None` sends no header.
 const GEO: [Option<&str>; 4] = [None, Some("DE"), Some("IR"), Some("US")];
+/// The Accept-Language values the flags pick from; `None` sends no header.
+const LANGUAGES: [Option<&str>; 4] = [None, Some("de"), Some("de-CH, en;q=0.5"), Some("de;q=9")];
 const CONFIG: &[u8] =
     br#"{"geo_country_header":"x-geo-country","audit_hash_key":"fuzz-audit-key-0123456789"}"#;
 
@@ -58,6 +61,7 @@ fuzz_target!(|data: &[u8]| {
     let (sizes, body) = rest.split_at(count);
     let trailers = flags & 1 == 1;
     let geo = GEO[usize::from(flags >> 1) % GEO.len()];
+    let languages = LANGUAGES[usize::from(flags >> 4) % LANGUAGES.len()];
     let content_type = content_type(*ct);
 
     let policy = default_policy();
@@ -66,6 +70,7 @@ fuzz_target!(|data: &[u8]| {
         geo_country: geo.map(str::to_owned),
         geo_region: None,
         time: Some(TIME_SECS),
+        accept_language: languages.map(str::to_owned),
     };
     // The gateway refuses a request without a body before it looks at its content type.
     let expected = if body.is_empty() {
@@ -88,6 +93,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Some(country) = geo {
         request = request.header("x-geo-country", country);
+    }
+    if let Some(languages) = languages {
+        request = request.header("accept-language", languages);
     }
     if trailers {
         request = request.trailers(&[("x-checksum", "fuzz")]);

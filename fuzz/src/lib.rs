@@ -48,7 +48,12 @@ pub fn content_type(selector: u8) -> Option<&'static str> {
         .flatten()
 }
 
-/// Gateway facts from one selector byte: geolocated country and client IP.
+/// The languages a client may ask for: none, one tag, a list with weights, and a value that
+/// does not parse.
+const LANGUAGES: [Option<&str>; 4] = [None, Some("de"), Some("de-CH, en;q=0.5"), Some("de;q=9")];
+
+/// Gateway facts from one selector byte: geolocated country, client IP and the languages
+/// asked for.
 pub fn facts(selector: u8) -> GatewayFacts {
     let geo = GEO
         .get(usize::from(selector) % GEO.len())
@@ -58,11 +63,16 @@ pub fn facts(selector: u8) -> GatewayFacts {
         .get(usize::from(selector / 8) % CLIENT_IPS.len())
         .copied()
         .flatten();
+    let languages = LANGUAGES
+        .get(usize::from(selector / 24) % LANGUAGES.len())
+        .copied()
+        .flatten();
     GatewayFacts {
         client_ip: ip,
         geo_country: geo.map(str::to_owned),
         geo_region: None,
         time: Some(TIME_SECS),
+        accept_language: languages.map(str::to_owned),
     }
 }
 

@@ -37,11 +37,17 @@ fn native_policy() -> &'static CompiledPolicy {
 }
 
 fn native(body: &str) -> Decision<'static> {
+    native_in(body, None)
+}
+
+/// The native decision for a client whose `Accept-Language` is `accept_language`.
+fn native_in(body: &str, accept_language: Option<&str>) -> Decision<'static> {
     let facts = GatewayFacts {
         client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         geo_country: None,
         geo_region: None,
         time: Some(TIME_SECS),
+        accept_language: accept_language.map(str::to_string),
     };
     native_policy().evaluate(&SignupRequest {
         body: body.as_bytes(),
@@ -132,6 +138,27 @@ fn the_module_decides_like_the_native_evaluator_however_the_body_arrives() {
     }
     // The cases cover both paths: forwarded (US person) and blocked (embargoed address).
     assert!(!blocked[0] && blocked[8], "{blocked:?}");
+}
+
+#[test]
+fn the_module_answers_in_the_language_the_client_accepts() {
+    let module = support::cipgate();
+    for (languages, locale) in [
+        (vec!["de-DE,de;q=0.9,en;q=0.5"], "de"),
+        // Two header lines are one list.
+        (vec!["fr-FR", "de;q=0.8"], "de"),
+        (vec!["fr-FR, fr;q=0.9"], "en"),
+        (vec!["de;q=oops"], "en"),
+    ] {
+        let mut delivery = request(EMBARGOED);
+        for value in &languages {
+            delivery = delivery.header("accept-language", value);
+        }
+        let expected = native_in(EMBARGOED, Some(&languages.join(", ")));
+        assert_eq!(expected.locale, locale, "{languages:?}");
+        let exchange = module.instantiate(b"{}").unwrap().send(&delivery).unwrap();
+        assert!(assert_same_decision(&exchange, &expected), "{languages:?}");
+    }
 }
 
 #[test]

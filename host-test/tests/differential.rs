@@ -259,6 +259,8 @@ struct Case {
     trailers: bool,
     geo: Option<&'static str>,
     region: Option<&'static str>,
+    /// The request's `Accept-Language`.
+    languages: Option<&'static str>,
 }
 
 fn any_case() -> impl Strategy<Value = Case> {
@@ -301,19 +303,31 @@ fn any_case() -> impl Strategy<Value = Case> {
                 Some("ua-43"),
                 Some("RU-43"),
             ]),
+            prop::sample::select(vec![
+                None,
+                None,
+                Some("de"),
+                Some("de-CH, en;q=0.5"),
+                Some("fr"),
+                Some("*"),
+                Some("de;q=2"),
+            ]),
         ),
     )
         .prop_map(
-            |(base, edits, form, trick, noise, chunk_sizes, trailers, (geo, region))| Case {
-                base,
-                edits,
-                form,
-                trick,
-                noise,
-                chunk_sizes,
-                trailers,
-                geo,
-                region,
+            |(base, edits, form, trick, noise, chunk_sizes, trailers, (geo, region, languages))| {
+                Case {
+                    base,
+                    edits,
+                    form,
+                    trick,
+                    noise,
+                    chunk_sizes,
+                    trailers,
+                    geo,
+                    region,
+                    languages,
+                }
             },
         )
 }
@@ -361,12 +375,14 @@ fn expected(
     content_type: &str,
     geo: Option<&str>,
     region: Option<String>,
+    languages: Option<&str>,
 ) -> Decision<'static> {
     let facts = GatewayFacts {
         client_ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         geo_country: geo.map(str::to_owned),
         geo_region: region,
         time: Some(TIME_SECS),
+        accept_language: languages.map(str::to_owned),
     };
     let policy = native_policy();
     if body.is_empty() {
@@ -400,6 +416,9 @@ fn check(filter: &mut FilterInstance, case: &Case, tally: &mut [usize; 3]) {
     if let Some(region) = case.region {
         request = request.header("x-geo-region", region);
     }
+    if let Some(languages) = case.languages {
+        request = request.header("accept-language", languages);
+    }
     if case.trailers {
         request = request.trailers(&[("x-end", "1")]);
     }
@@ -425,7 +444,13 @@ fn check(filter: &mut FilterInstance, case: &Case, tally: &mut [usize; 3]) {
         return;
     }
 
-    let expected = expected(&body, content_type, case.geo, region.flatten());
+    let expected = expected(
+        &body,
+        content_type,
+        case.geo,
+        region.flatten(),
+        case.languages,
+    );
     let json = expected.to_json();
     let state = exchange
         .filter_state

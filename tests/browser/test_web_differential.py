@@ -36,7 +36,8 @@ TIME = 1_790_000_000
 @pytest.fixture(scope="session")
 def native_check(cipgate_bin, dist):
     """``native_check(body, content_type, facts) -> decision JSON text`` from ``cipgate check``
-    with the browser projection."""
+    with the browser projection (``facts`` as the package's ``decide`` takes them, with the
+    ``locale``)."""
     binary = cipgate_bin
     policy = dist.root / dist.manifest["web_package"]["projection_file"]
 
@@ -48,6 +49,8 @@ def native_check(cipgate_bin, dist):
             args += ["--client-ip", facts["clientIp"]]
         if "geoCountry" in facts:
             args += ["--geo-country", facts["geoCountry"]]
+        if "locale" in facts:
+            args += ["--locale", facts["locale"]]
         run = subprocess.run(args + ["-"], input=body, capture_output=True, timeout=60)
         assert run.returncode in (0, 3, 4, 5), run.stderr.decode()
         return run.stdout.decode().removesuffix("\n")
@@ -196,6 +199,8 @@ def policy_test_cases() -> dict[str, dict]:
             facts["clientIp"] = case["client_ip"]
         if "geo_country" in case:
             facts["geoCountry"] = case["geo_country"]
+        if "locale" in case:
+            facts["locale"] = case["locale"]
         if "json" in case:
             c = {"kind": "object", "document": case["json"]}
         elif "form" in case:
@@ -247,7 +252,7 @@ const [cases, done] = arguments;
       json = web.decide(body, contentType, facts);
       // A page knows no gateway facts: validate() is the page's view of the same body.
       const pageView = facts.clientIp === undefined && facts.geoCountry === undefined;
-      decision = pageView && contentType === web.encode(input).contentType ? web.validate(input) : JSON.parse(json);
+      decision = pageView && contentType === web.encode(input).contentType ? web.validate(input, null, { locale: facts.locale }) : JSON.parse(json);
       body = btoa(String.fromCharCode(...new TextEncoder().encode(body)));
     }
     results[name] = { body, contentType, facts, json, decision, byField: web.messagesByField(decision) };

@@ -39,20 +39,22 @@ HASH_KEY = "test-audit-key-0123456789"
 
 @pytest.fixture(scope="session")
 def native():
-    """``native(body, content_type, geo_country=None, geo_region=None) -> (decision JSON
-    text, decision)``."""
+    """``native(body, content_type, geo_country=None, geo_region=None, locale=None) ->
+    (decision JSON text, decision)``."""
     binary = Path(os.environ.get("CIPGATE_BIN", REPO / "target" / "release" / "cipgate"))
     assert binary.is_file(), f"{binary} is missing: cargo build --release -p cipgate-cli"
     policy = Path(os.environ.get("CIPGATE_POLICY", REPO / "policies" / "us-iaas-cip.yaml"))
 
     def decide(body: bytes, content_type: str = JSON, geo_country: str | None = None,
-               geo_region: str | None = None):
+               geo_region: str | None = None, locale: str | None = None):
         args = [str(binary), "check", "--policy", str(policy), "--content-type", content_type]
         args += ["--client-ip", LOOPBACK]
         if geo_country:
             args += ["--geo-country", geo_country]
         if geo_region:
             args += ["--geo-region", geo_region]
+        if locale is not None:
+            args += ["--locale", locale]
         run = subprocess.run(args + ["-"], input=body, capture_output=True, timeout=60)
         assert run.returncode in (0, 3, 4, 5), run.stderr.decode()
         text = run.stdout.decode().rstrip("\n")

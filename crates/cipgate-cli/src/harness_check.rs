@@ -26,6 +26,8 @@ pub struct Signup<'a> {
     pub time: Option<i64>,
     /// The query string of the request's URL, without the `?`.
     pub query: Option<&'a str>,
+    /// The request's `Accept-Language` header.
+    pub accept_language: Option<&'a str>,
 }
 
 /// A built Envoy module, compiled once, deciding signups each in a fresh instance.
@@ -74,6 +76,9 @@ impl DeployedModule {
         }
         if let Some(region) = signup.geo_region {
             request = request.header(REGION_HEADER, region);
+        }
+        if let Some(languages) = signup.accept_language {
+            request = request.header("accept-language", languages);
         }
         if let Some(ip) = signup.client_ip {
             // Envoy's `source.address` is the peer's socket address.

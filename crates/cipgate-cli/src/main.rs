@@ -116,6 +116,11 @@ enum Command {
         /// parameters that name a policy field refuse the signup.
         #[arg(long)]
         query: Option<String>,
+        /// The language the applicant reads: a tag (`de`) or an Accept-Language value
+        /// (`de-CH, de;q=0.9, en;q=0.5`); messages are in the policy's locale that fits best,
+        /// else its default.
+        #[arg(long)]
+        locale: Option<String>,
         /// Ask a built Envoy module (run in the wasmtime harness) instead of the native
         /// evaluator; `--policy` is then not needed.
         #[arg(long, required_unless_present = "policy")]
@@ -156,6 +161,10 @@ enum Command {
         /// Run again whenever the policy or the test file changes, until interrupted.
         #[arg(long)]
         watch: bool,
+        /// The language of the cases that give no `locale:` of their own: a tag (`de`) or an
+        /// Accept-Language value.
+        #[arg(long)]
+        locale: Option<String>,
         /// Read the entries of the policy's names list NAME from FILE (a Consolidated
         /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
         #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
@@ -235,6 +244,7 @@ fn main() -> ExitCode {
             geo_region,
             time,
             query,
+            locale,
             module,
             file,
             lists,
@@ -244,6 +254,7 @@ fn main() -> ExitCode {
                 geo_country,
                 geo_region,
                 time: time.or_else(now),
+                accept_language: locale,
             };
             check_command(
                 policy.as_deref(),
@@ -265,6 +276,7 @@ fn main() -> ExitCode {
             junit,
             format,
             watch,
+            locale,
             lists,
         } => {
             let options = TestOptions {
@@ -273,6 +285,7 @@ fn main() -> ExitCode {
                 run,
                 fail_on_uncovered,
                 format,
+                locale,
                 lists,
             };
             if watch {
@@ -400,6 +413,7 @@ fn check_command(
                 geo_region: facts.geo_region.as_deref(),
                 time: facts.time,
                 query,
+                accept_language: facts.accept_language.as_deref(),
             })?;
             let outcome = outcome_of(&json)?;
             (json, outcome)
@@ -444,6 +458,8 @@ struct TestOptions {
     run: Option<String>,
     fail_on_uncovered: bool,
     format: Format,
+    /// The locale of cases that give none.
+    locale: Option<String>,
     lists: Vec<ListArg>,
 }
 
@@ -530,7 +546,12 @@ fn test_command(
                 .is_none_or(|text| case.name.contains(text))
         })
         .collect();
-    let results = policy_tests::run_cases(&compiled.policy, deployed.as_ref(), &selected);
+    let results = policy_tests::run_cases(
+        &compiled.policy,
+        deployed.as_ref(),
+        &selected,
+        options.locale.as_deref(),
+    );
 
     let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
     let uncovered = policy_tests::uncovered(&compiled.policy, &results);

@@ -87,6 +87,9 @@ pub struct Case {
     pub time: Option<String>,
     /// The query string of the request's URL, without the `?`.
     pub query: Option<String>,
+    /// The language the applicant reads, as the `Accept-Language` header gives it (`de`,
+    /// `de-CH, en;q=0.5`) [default: `cipgate test --locale`, else none].
+    pub locale: Option<String>,
     pub expect: Expect,
 }
 
@@ -107,6 +110,8 @@ pub struct Expect {
     /// Listed parties that screening must have matched, as `list:entry` (`sdn:91001`).
     #[serde(default)]
     pub hits: Vec<String>,
+    /// The locale the decision's messages are in (`de`).
+    pub locale: Option<String>,
 }
 
 /// A mapping as its entries in written order (form fields are sent in that order).
@@ -200,15 +205,17 @@ impl Case {
     }
 }
 
-/// Runs every case through the policy and, when given, the module.
+/// Runs every case through the policy and, when given, the module; cases that give no
+/// locale are decided in `locale`.
 pub fn run_cases(
     policy: &CompiledPolicy,
     module: Option<&DeployedModule>,
     cases: &[&Case],
+    locale: Option<&str>,
 ) -> Vec<CaseResult> {
     cases
         .iter()
-        .map(|case| run_case(policy, module, case))
+        .map(|case| run_case(policy, module, case, locale))
         .collect()
 }
 
@@ -225,7 +232,12 @@ pub fn native_decision<'p>(
     }
 }
 
-fn run_case(policy: &CompiledPolicy, module: Option<&DeployedModule>, case: &Case) -> CaseResult {
+fn run_case(
+    policy: &CompiledPolicy,
+    module: Option<&DeployedModule>,
+    case: &Case,
+    locale: Option<&str>,
+) -> CaseResult {
     let mut result = CaseResult {
         name: case.name.clone(),
         failures: Vec::new(),
@@ -257,6 +269,7 @@ fn run_case(policy: &CompiledPolicy, module: Option<&DeployedModule>, case: &Cas
         geo_country: case.geo_country.clone(),
         geo_region: case.geo_region.clone(),
         time: Some(time),
+        accept_language: case.locale.as_deref().or(locale).map(str::to_string),
     };
     let decision = native_decision(
         policy,
@@ -279,6 +292,7 @@ fn run_case(policy: &CompiledPolicy, module: Option<&DeployedModule>, case: &Cas
             geo_region: case.geo_region.as_deref(),
             time: Some(time),
             query: case.query.as_deref(),
+            accept_language: facts.accept_language.as_deref(),
         })
     });
     match from_module {
@@ -305,6 +319,14 @@ fn run_case(policy: &CompiledPolicy, module: Option<&DeployedModule>, case: &Cas
             result.failures.push(format!(
                 "status: expected {status}, got {}",
                 decision.status
+            ));
+        }
+    }
+    if let Some(locale) = &expect.locale {
+        if locale != decision.locale {
+            result.failures.push(format!(
+                "locale: expected {locale}, got {}",
+                decision.locale
             ));
         }
     }
@@ -516,7 +538,7 @@ mod tests {
         );
         assert_eq!(
             serde_keys::<Expect>(),
-            ["outcome", "status", "rules", "include", "exclude", "fields", "hits"]
+            ["outcome", "status", "rules", "include", "exclude", "fields", "hits", "locale"]
         );
     }
 

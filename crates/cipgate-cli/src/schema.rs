@@ -4,6 +4,7 @@
 //! runner reads cases by, so the schema cannot promise what the compiler refuses.
 
 use cipgate_policy::compile::vocabulary::*;
+use cipgate_policy::locale;
 use serde_json::{json, Map, Value};
 
 const DRAFT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -33,6 +34,17 @@ fn enumeration(words: Vec<&str>) -> Value {
     json!({"enum": words})
 }
 
+/// A `message:`: one text, or a text per locale. Which locales a policy declares is not the
+/// schema's to know; the compiler checks that each message has exactly those.
+fn message() -> Value {
+    json!({"oneOf": [text(), {
+        "type": "object",
+        "propertyNames": enumeration(locale::BUILT_IN.to_vec()),
+        "additionalProperties": text(),
+        "minProperties": 1,
+    }]})
+}
+
 pub fn policy() -> Value {
     let field = |with_items: bool| {
         object(
@@ -47,6 +59,7 @@ pub fn policy() -> Value {
                     json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/item_field"}})
                 }
                 "items" => false.into(),
+                "message" => message(),
                 _ => text(),
             },
             &["type", "message"],
@@ -64,6 +77,7 @@ pub fn policy() -> Value {
                 "type": "string",
                 "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$",
             }),
+            "message" => message(),
             _ => text(),
         },
         &["reason", "citation"],
@@ -134,6 +148,7 @@ pub fn policy() -> Value {
             "outcome" => enumeration(RULE_OUTCOMES.iter().map(|o| o.as_str()).collect()),
             "code" => enumeration(RULE_CODES.iter().map(|c| c.as_str()).collect()),
             "when" => json!({"$ref": "#/$defs/condition"}),
+            "message" => message(),
             _ => text(),
         },
         &["id", "outcome", "message", "citation"],
@@ -155,6 +170,12 @@ pub fn policy() -> Value {
             "cipgate" => json!({"const": 1}),
             "id" => json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]*$"}),
             "version" => scalar(),
+            "locales" => json!({
+                "type": "array",
+                "items": enumeration(locale::BUILT_IN.to_vec()),
+                "minItems": 1,
+                "uniqueItems": true,
+            }),
             "input" => json!({"$ref": "#/$defs/input"}),
             "lists" => json!({"type": "object", "additionalProperties": {"$ref": "#/$defs/list"}}),
             "conditions" => {
@@ -194,6 +215,7 @@ pub fn tests() -> Value {
                     .collect(),
             ),
             "status" => json!({"type": "integer"}),
+            "locale" => text(),
             _ => json!({"type": "array", "items": text()}),
         },
         &[],

@@ -163,6 +163,60 @@ fn check_through_the_module_prints_what_the_policy_decides() {
 }
 
 #[test]
+fn check_answers_in_the_locale_asked_for_natively_and_through_the_module() {
+    let module = module();
+    let policy = policy();
+    let path = examples().join("embargoed-address.json");
+    let check = |via: &str, what: &str, locale: &str| {
+        let out = cipgate(
+            &[
+                "check",
+                via,
+                what,
+                "--time",
+                "1767225600",
+                "--locale",
+                locale,
+                path.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let german = check(
+        "--policy",
+        policy.to_str().unwrap(),
+        "de-DE,de;q=0.9,en;q=0.5",
+    );
+    assert!(
+        german.contains(r#""status":403,"locale":"de","#),
+        "{german}"
+    );
+    assert!(german.contains("Für Adressen in diesem Land können wir keine Konten eröffnen."));
+    assert_eq!(
+        check(
+            "--module",
+            module.to_str().unwrap(),
+            "de-DE,de;q=0.9,en;q=0.5"
+        ),
+        german
+    );
+    // Rule ids, codes and citations stay; only the locale and the messages change.
+    let english = check("--policy", policy.to_str().unwrap(), "fr");
+    let words = |json: &str| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(json).unwrap();
+        v.as_object_mut().unwrap().remove("locale");
+        for violation in v["violations"].as_array_mut().unwrap() {
+            violation.as_object_mut().unwrap().remove("message");
+        }
+        v
+    };
+    assert!(english.contains(r#""locale":"en""#), "{english}");
+    assert_eq!(words(&german), words(&english));
+}
+
+#[test]
 fn test_passes_the_default_suite_with_full_coverage() {
     let module = module();
     let out = cipgate(
@@ -322,8 +376,8 @@ fn test_fails_on_uncovered_rules_when_asked() {
 fn test_fails_with_a_diff_when_the_module_embeds_another_policy() {
     let dir = tempdir("other-policy");
     let changed = std::fs::read_to_string(policy()).unwrap().replace(
-        "message: Enter a telephone number in international form, starting with + and the country code.",
-        "message: Please give us a phone number.",
+        "en: Enter a telephone number in international form, starting with + and the country code.",
+        "en: Please give us a phone number.",
     );
     let other = dir.join("us-iaas-cip.yaml");
     std::fs::write(&other, changed).unwrap();

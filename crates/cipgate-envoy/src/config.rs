@@ -82,8 +82,12 @@ impl RawConfig {
             max_bytes: 64 * 1024,
             max_depth: 4,
         };
-        let root = document::decode(text.as_bytes(), BodyFormat::Json, &limits)
-            .map_err(|r| format!("configuration is not valid: {}", r.message()))?;
+        let root = document::decode(text.as_bytes(), BodyFormat::Json, &limits).map_err(|r| {
+            format!(
+                "configuration is not valid: {}",
+                r.message(cipgate_policy::locale::DEFAULT)
+            )
+        })?;
         let mut raw = RawConfig::default();
         for (key, value) in members(&root, "the configuration")? {
             match key.as_ref() {

@@ -410,11 +410,15 @@ impl Signup {
                 ),
             },
         };
+        // Several Accept-Language lines are one list (RFC 9110, section 5.3); the core
+        // picks the locale, so every runtime picks the same.
+        let accept_language = values("accept-language");
         Ok(GatewayFacts {
             client_ip,
             geo_country,
             geo_region,
             time: self.arrived_ms.map(|ms| ms.div_euclid(1000)),
+            accept_language: (!accept_language.is_empty()).then(|| accept_language.join(", ")),
         })
     }
 

@@ -141,27 +141,10 @@ impl RejectReason {
         }
     }
 
-    /// A message a person (or the developer of the signup form) can act on.
-    pub fn message(self) -> &'static str {
-        match self {
-            RejectReason::NotUtf8 => "The request body is not valid UTF-8.",
-            RejectReason::ByteOrderMark => "The request body starts with a byte order mark; send it without one.",
-            RejectReason::MalformedJson => "The request body is not well-formed JSON.",
-            RejectReason::TrailingData => "The request body has data after the end of the JSON document.",
-            RejectReason::DuplicateKey => "The request body has the same key twice in one object; send each field once.",
-            RejectReason::TooDeep => "The request body is nested too deeply.",
-            RejectReason::TooLarge => "The request body is larger than this endpoint accepts.",
-            RejectReason::NonFiniteNumber => "The request body has a number that is too large or not finite.",
-            RejectReason::InvalidEscape => "The request body has an invalid escape sequence.",
-            RejectReason::MalformedForm => "The form body is not well-formed (bad percent-encoding or key).",
-            RejectReason::AmbiguousFormKeys => "The form body has keys that contradict each other (a field sent twice, or as both a value and a group).",
-            RejectReason::UnsupportedContentType => "This endpoint does not accept that content type.",
-            RejectReason::UnsupportedEncoding => "This endpoint does not accept compressed or encoded request bodies; send the body uncompressed.",
-            RejectReason::MissingBody => "The request has no body.",
-            RejectReason::QueryNamesField => "The request URL has a query parameter that names a signup field; send signup fields only in the body.",
-            RejectReason::QueryString => "This endpoint accepts no query string; send the signup in the body.",
-            RejectReason::MalformedQuery => "The request URL's query string is not well-formed (bad percent-encoding).",
-        }
+    /// A message a person (or the developer of the signup form) can act on, in `locale`
+    /// (one of [`crate::locale::BUILT_IN`]).
+    pub fn message(self, locale: &str) -> &'static str {
+        crate::locale::reject_message(self, locale)
     }
 }
 
@@ -312,13 +295,20 @@ impl PolicyRef<'_> {
 pub struct Decision<'p> {
     pub outcome: Outcome,
     pub status: u16,
+    /// The locale every message of the decision is in (one of the policy's).
+    pub locale: &'p str,
     pub violations: Vec<Violation<'p>>,
     pub policy: PolicyRef<'p>,
 }
 
 impl<'p> Decision<'p> {
-    /// Builds a decision from its violations; outcome and status follow from them.
-    pub fn from_violations(violations: Vec<Violation<'p>>, policy: PolicyRef<'p>) -> Decision<'p> {
+    /// Builds a decision from its violations, whose messages are in `locale`; outcome and
+    /// status follow from them.
+    pub fn from_violations(
+        violations: Vec<Violation<'p>>,
+        locale: &'p str,
+        policy: PolicyRef<'p>,
+    ) -> Decision<'p> {
         let outcome = violations
             .iter()
             .map(|v| v.outcome)
@@ -336,6 +326,7 @@ impl<'p> Decision<'p> {
         Decision {
             outcome,
             status,
+            locale,
             violations,
             policy,
         }
@@ -351,6 +342,9 @@ impl<'p> Decision<'p> {
         out.push(',');
         write_key(&mut out, "status");
         write_u64(&mut out, u64::from(self.status));
+        out.push(',');
+        write_key(&mut out, "locale");
+        write_str(&mut out, self.locale);
         out.push(',');
         write_key(&mut out, "violations");
         write_array(&mut out, &self.violations, |out, v| v.write_json(out));

@@ -37,10 +37,11 @@ pub fn evaluate<'p>(
         Ok(v) => v,
         Err(reason) => return (reject(policy, reason, request.facts), unread()),
     };
+    let (locale, tag) = policy.locale(request.facts.accept_language.as_deref());
     let signup = Signup::read(policy, &document, format);
     let mut violations = Vec::new();
-    signup.invalid_fields(&mut violations);
-    let ctx = Ctx::new(policy, &signup, request.facts);
+    signup.invalid_fields(locale, &mut violations);
+    let ctx = Ctx::new(policy, &signup, request.facts, locale);
     for rule in &policy.ir.rules {
         ctx.rule(rule, &mut violations);
     }
@@ -52,7 +53,7 @@ pub fn evaluate<'p>(
         })
         .collect();
     (
-        Decision::from_violations(violations, policy.policy_ref()),
+        Decision::from_violations(violations, tag, policy.policy_ref()),
         values,
     )
 }
@@ -62,21 +63,22 @@ pub fn reject<'p>(
     reason: RejectReason,
     facts: &GatewayFacts,
 ) -> Decision<'p> {
+    let (locale, tag) = policy.locale(facts.accept_language.as_deref());
     let mut violations = vec![Violation {
         rule: Cow::Borrowed(reason.rule_id()),
         field: None,
         code: Code::Rejected,
         outcome: Outcome::Reject,
-        message: Cow::Borrowed(reason.message()),
+        message: Cow::Borrowed(reason.message(tag)),
         citation: Cow::Borrowed(REJECT_CITATION),
         hit: None,
     }];
     let empty = Signup::empty(policy);
-    let ctx = Ctx::new(policy, &empty, facts);
+    let ctx = Ctx::new(policy, &empty, facts, locale);
     for rule in policy.ir.rules.iter().filter(|r| r.facts_only) {
         ctx.rule(rule, &mut violations);
     }
-    Decision::from_violations(violations, policy.policy_ref())
+    Decision::from_violations(violations, tag, policy.policy_ref())
 }
 
 /// A field's value in one signup, typed and checked against its declaration.
@@ -195,14 +197,15 @@ impl<'p, 'd> Signup<'p, 'd> {
         }
     }
 
-    fn invalid_fields(&self, out: &mut Vec<Violation<'p>>) {
+    /// Reports every invalid field, with its message in locale `locale`.
+    fn invalid_fields(&self, locale: usize, out: &mut Vec<Violation<'p>>) {
         let mut report = |field: &'p Field, name: Option<Cow<'p, str>>| {
             out.push(Violation {
                 rule: Cow::Borrowed(&field.invalid.rule),
                 field: name,
                 code: Code::Invalid,
                 outcome: Outcome::Incomplete,
-                message: Cow::Borrowed(&field.invalid.message),
+                message: Cow::Borrowed(field.invalid.message.get(locale)),
                 citation: Cow::Borrowed(&field.invalid.citation),
                 hit: None,
             });
@@ -435,6 +438,8 @@ struct Ctx<'p, 'a, 'd> {
     policy: &'p CompiledPolicy,
     signup: &'a Signup<'p, 'd>,
     facts: &'a GatewayFacts,
+    /// The index of the locale messages are given in.
+    locale: usize,
     /// Named conditions that do not depend on a list element, decided once per signup.
     named: Vec<Cell<Memo>>,
 }
@@ -444,11 +449,13 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
         policy: &'p CompiledPolicy,
         signup: &'a Signup<'p, 'd>,
         facts: &'a GatewayFacts,
+        locale: usize,
     ) -> Self {
         Ctx {
             policy,
             signup,
             facts,
+            locale,
             named: vec![Cell::new(Memo::Undecided); policy.ir.conditions.len()],
         }
     }
@@ -509,8 +516,9 @@ impl<'p, 'a, 'd> Ctx<'p, 'a, 'd> {
                 .unwrap_or(rule.outcome),
             message: Cow::Borrowed(
                 entry
-                    .and_then(|e| e.message.as_deref())
-                    .unwrap_or(&rule.message),
+                    .and_then(|e| e.message.as_ref())
+                    .unwrap_or(&rule.message)
+                    .get(self.locale),
             ),
             citation: Cow::Borrowed(entry.map_or(&rule.citation, |e| &e.citation)),
             hit,

@@ -36,6 +36,9 @@ pub struct Meta {
     pub title: String,
     pub description: String,
     pub source: String,
+    /// The locales every message is given in (BCP 47 primary language subtags, each one
+    /// cipgate has its own texts in); the first is the default.
+    pub locales: Vec<String>,
     /// For the browser's projection of a policy (`image::project_for_browser`): the sha256 of
     /// the full policy's image, which its decisions name.
     pub projection_of: Option<[u8; 32]>,
@@ -93,8 +96,21 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleText {
     pub rule: String,
-    pub message: String,
+    pub message: Localized,
     pub citation: String,
+}
+
+/// A text a person reads, once per locale of the policy, in the order of [`Meta::locales`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Localized(pub Vec<String>);
+
+impl Localized {
+    /// The text in locale `locale` (an index into [`Meta::locales`]; the validator has
+    /// checked that every text has one per locale).
+    pub fn get(&self, locale: usize) -> &str {
+        self.0.get(locale).map_or("", String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,7 +208,7 @@ pub struct ListEntry {
     /// The outcome of a rule that fires on this entry, in place of the rule's own.
     pub outcome: Option<Outcome>,
     /// The message of a rule that fires on this entry, in place of the rule's own.
-    pub message: Option<String>,
+    pub message: Option<Localized>,
     /// In force from this time (seconds since the Unix epoch)...
     pub effective: Option<i64>,
     /// ...until just before this one.
@@ -275,7 +291,7 @@ pub struct Rule {
     /// The field the violation is about.
     pub field: Option<usize>,
     pub when: Option<Cond>,
-    pub message: String,
+    pub message: Localized,
     pub citation: String,
     /// The rule reads only gateway facts, so it is decided even for a rejected body.
     pub facts_only: bool,

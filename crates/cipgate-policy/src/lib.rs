@@ -27,6 +27,7 @@ pub mod formats;
 pub mod image;
 pub mod ir;
 mod json_text;
+pub mod locale;
 mod policy;
 pub mod query;
 pub mod screening;

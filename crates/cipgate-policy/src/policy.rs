@@ -20,6 +20,11 @@ pub struct GatewayFacts {
     pub geo_region: Option<String>,
     /// Seconds since the Unix epoch.
     pub time: Option<i64>,
+    /// The languages the client asks for: an `Accept-Language` value
+    /// (`de-CH, de;q=0.9, en;q=0.5`) or one tag (`de`). The decision's messages are in the
+    /// policy's locale that fits best ([`crate::locale::choose`]), else in its default. No
+    /// rule reads it: it changes the words of a decision, never its outcome.
+    pub accept_language: Option<String>,
 }
 
 /// One signup as it reaches a runtime.
@@ -74,6 +79,19 @@ impl CompiledPolicy {
 
     pub fn version(&self) -> &str {
         &self.ir.meta.version
+    }
+
+    /// The locales the policy's messages are in, its default first.
+    pub fn locales(&self) -> &[String] {
+        &self.ir.meta.locales
+    }
+
+    /// The locale a client asking for `accept_language` gets: its index in
+    /// [`CompiledPolicy::locales`] and its tag.
+    pub(crate) fn locale(&self, accept_language: Option<&str>) -> (usize, &str) {
+        let i = crate::locale::choose(accept_language, &self.ir.meta.locales);
+        let tag = self.ir.meta.locales.get(i).map_or("", String::as_str);
+        (i, tag)
     }
 
     /// The policy's sha256, in lower-case hex, as every decision names it: the sha256 of the

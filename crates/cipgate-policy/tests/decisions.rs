@@ -39,13 +39,14 @@ fn check(name: &str, actual: &str, stale: &mut Vec<String>) {
     }
 }
 
-/// Facts fixed so the decisions depend on nothing but the body.
-fn facts() -> GatewayFacts {
+/// Facts fixed so the decisions depend on nothing but the body and the locale asked for.
+fn facts(accept_language: Option<&str>) -> GatewayFacts {
     GatewayFacts {
         client_ip: Some("203.0.113.7".parse().unwrap()),
         geo_country: Some("DE".into()),
         geo_region: Some("DE-BE".into()),
         time: Some(1_800_000_000),
+        accept_language: accept_language.map(str::to_string),
     }
 }
 
@@ -55,21 +56,27 @@ fn decisions_of_the_examples_are_byte_for_byte_the_snapshots() {
     let mut stale = Vec::new();
     let examples = examples();
     assert!(examples.len() >= 7, "the example signups are missing");
-    for (name, body) in examples {
-        let decision = policy.evaluate(&SignupRequest {
-            body: body.as_bytes(),
-            content_type: Some("application/json"),
-            facts: &facts(),
-        });
-        let json = decision.to_json();
-        // The core's own writer gives the bytes serde_json gave before it: the wire format
-        // did not change when the runtimes stopped linking serde_json.
-        assert_eq!(json, serde_json::to_string(&decision).unwrap(), "{name}");
-        check(
-            &format!("decisions/{}", name.replace(".json", ".decision.json")),
-            &format!("{json}\n"),
-            &mut stale,
-        );
+    // The default (English), and German as a browser in Switzerland asks for it.
+    for (accept_language, suffix) in [(None, ""), (Some("de-CH, de;q=0.9, en;q=0.5"), ".de")] {
+        for (name, body) in &examples {
+            let decision = policy.evaluate(&SignupRequest {
+                body: body.as_bytes(),
+                content_type: Some("application/json"),
+                facts: &facts(accept_language),
+            });
+            let json = decision.to_json();
+            // The core's own writer gives the bytes serde_json gave before it: the wire
+            // format did not change when the runtimes stopped linking serde_json.
+            assert_eq!(json, serde_json::to_string(&decision).unwrap(), "{name}");
+            check(
+                &format!(
+                    "decisions/{}",
+                    name.replace(".json", &format!("{suffix}.decision.json"))
+                ),
+                &format!("{json}\n"),
+                &mut stale,
+            );
+        }
     }
     assert!(stale.is_empty(), "decisions changed:\n{}", stale.join("\n"));
 }

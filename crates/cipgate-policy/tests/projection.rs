@@ -98,21 +98,26 @@ fn the_default_projection_decides_the_examples_as_the_full_policy() {
         .iter()
         .all(|r| !format!("{:?}", r.when).contains("ClientIp")
             && !format!("{:?}", r.when).contains("GeoCountry")));
-    // What a page knows: the body and the time.
-    let facts = GatewayFacts {
-        time: Some(1_800_000_000),
-        ..GatewayFacts::default()
-    };
-    for (name, body) in examples() {
-        let request = SignupRequest {
-            body: body.as_bytes(),
-            content_type: Some(JSON),
-            facts: &facts,
+    // Messages are public: the page carries every locale.
+    assert_eq!(web.locales(), full.policy.locales());
+    // What a page knows: the body, the time and its language.
+    for lang in [None, Some("de")] {
+        let facts = GatewayFacts {
+            time: Some(1_800_000_000),
+            accept_language: lang.map(str::to_string),
+            ..GatewayFacts::default()
         };
-        assert_eq!(
-            web.evaluate(&request).to_json(),
-            full.policy.evaluate(&request).to_json(),
-            "{name}"
-        );
+        for (name, body) in examples() {
+            let request = SignupRequest {
+                body: body.as_bytes(),
+                content_type: Some(JSON),
+                facts: &facts,
+            };
+            assert_eq!(
+                web.evaluate(&request).to_json(),
+                full.policy.evaluate(&request).to_json(),
+                "{name} {lang:?}"
+            );
+        }
     }
 }

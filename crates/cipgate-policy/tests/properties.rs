@@ -59,7 +59,16 @@ fn assert_well_formed(policy: &CompiledPolicy, d: &Decision) -> Result<(), TestC
         .ok_or_else(|| TestCaseError::fail("not an object"))?;
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    prop_assert_eq!(keys, vec!["outcome", "policy", "status", "violations"]);
+    prop_assert_eq!(
+        keys,
+        vec!["locale", "outcome", "policy", "status", "violations"]
+    );
+    let locale = value["locale"].as_str().unwrap_or_default();
+    prop_assert!(
+        policy.locales().iter().any(|l| l == locale),
+        "locale {}",
+        locale
+    );
     let order = ["allow", "review", "incomplete", "reject", "deny"];
     let outcome = value["outcome"].as_str().unwrap_or_default();
     prop_assert!(order.contains(&outcome), "outcome {}", outcome);
@@ -386,13 +395,33 @@ fn facts_strategy() -> impl Strategy<Value = GatewayFacts> {
         ])),
         prop::option::of(any::<[u8; 4]>()),
         prop::option::of(0i64..4_000_000_000),
+        prop::option::of(prop::sample::select(vec![
+            "de",
+            "de-CH, en;q=0.5",
+            "fr",
+            "*",
+            "en;q=0, de",
+            "de;q=2",
+            "",
+        ])),
     )
-        .prop_map(|(geo, region, ip, time)| GatewayFacts {
+        .prop_map(|(geo, region, ip, time, accept_language)| GatewayFacts {
             geo_country: geo.map(str::to_string),
             geo_region: region.map(str::to_string),
             client_ip: ip.map(std::net::IpAddr::from),
             time,
+            accept_language: accept_language.map(str::to_string),
         })
+}
+
+/// A generated signup as a form or JSON body, with its content type.
+fn generated_body(choices: &[u16], form_body: bool) -> (&'static str, String) {
+    let doc = signup(choices);
+    if form_body {
+        (FORM, to_form(&doc, None))
+    } else {
+        (JSON, to_json(&doc, &mut None))
+    }
 }
 
 fn choices() -> impl Strategy<Value = Vec<u16>> {
@@ -455,13 +484,37 @@ proptest! {
         facts in facts_strategy(),
     ) {
         let c = copies();
-        let doc = signup(&choices);
-        let (ct, body) = if form_body { (FORM, to_form(&doc, None)) } else { (JSON, to_json(&doc, &mut None)) };
+        let (ct, body) = generated_body(&choices, form_body);
         let expected = decide(&c.first.policy, Some(ct), body.as_bytes(), &facts);
         assert_well_formed(&c.first.policy, &eval(&c.first.policy, Some(ct), body.as_bytes(), &facts))?;
         prop_assert_eq!(&decide(&c.first.policy, Some(ct), body.as_bytes(), &facts), &expected);
         prop_assert_eq!(&decide(&c.second.policy, Some(ct), body.as_bytes(), &facts), &expected);
         prop_assert_eq!(&decide(&c.loaded, Some(ct), body.as_bytes(), &facts), &expected);
+    }
+
+    #[test]
+    fn the_locale_changes_the_messages_only(
+        choices in choices(),
+        form_body in any::<bool>(),
+        facts in facts_strategy(),
+    ) {
+        let c = copies();
+        let (ct, body) = generated_body(&choices, form_body);
+        let in_locale = |tag: &str| {
+            let facts = GatewayFacts { accept_language: Some(tag.to_string()), ..facts.clone() };
+            let mut d = eval(&c.first.policy, Some(ct), body.as_bytes(), &facts);
+            let messages: Vec<String> = d.violations.iter_mut().map(|v| std::mem::take(&mut v.message).into_owned()).collect();
+            (d.locale.to_string(), messages, d.to_json().replace(&format!("\"locale\":\"{}\"", d.locale), ""))
+        };
+        let (en, en_messages, en_rest) = in_locale("en");
+        let (de, de_messages, de_rest) = in_locale("de");
+        prop_assert_eq!((en.as_str(), de.as_str()), ("en", "de"));
+        // Rule ids, fields, codes, outcomes, citations and hits do not change with the locale.
+        prop_assert_eq!(en_rest, de_rest);
+        prop_assert_eq!(en_messages.len(), de_messages.len());
+        for (en, de) in en_messages.iter().zip(&de_messages) {
+            prop_assert!(!de.is_empty() && en != de, "not translated: {}", en);
+        }
     }
 
     #[test]

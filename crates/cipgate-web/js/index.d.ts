@@ -31,6 +31,8 @@ export interface Decision {
   outcome: Outcome;
   /** The HTTP status the gateway answers with (200 when the signup is forwarded). */
   status: number;
+  /** The locale every message is in: one of the policy's (`"en"`, `"de"`). */
+  locale: string;
   violations: Violation[];
   policy: PolicyRef;
 }
@@ -81,12 +83,24 @@ export interface GatewayFacts {
   time?: number;
 }
 
-/** The decision JSON for a raw body, byte for byte what the gateway answers for the same body
- *  and facts. Throws before init() has completed, or for a clientIp that is no IP address. */
-export function decide(body: string | Uint8Array, contentType: string | null, facts?: GatewayFacts): string;
+/** The language the messages are wanted in. */
+export interface LocaleOption {
+  /** A language tag (`"de"`, `"de-CH"`) or an `Accept-Language` value; the policy's locale
+   *  that fits best is used, else its default. Default: the page's `lang` (none in Node). */
+  locale?: string;
+}
+
+/** The decision JSON for a raw body, byte for byte what the gateway answers for the same body,
+ *  facts and locale (the gateway reads it from `Accept-Language`). Throws before init() has
+ *  completed, or for a clientIp that is no IP address. */
+export function decide(
+  body: string | Uint8Array,
+  contentType: string | null,
+  options?: GatewayFacts & LocaleOption,
+): string;
 
 /** Decides a signup. Throws before init() has completed. */
-export function validate(input: SignupInput, submitter?: HTMLElement | null): Decision;
+export function validate(input: SignupInput, submitter?: HTMLElement | null, options?: LocaleOption): Decision;
 
 /** The messages of a decision by field; violations without a field are left out. */
 export function messagesByField(decision: Decision): Partial<Record<string, string[]>>;
@@ -94,14 +108,15 @@ export function messagesByField(decision: Decision): Partial<Record<string, stri
 /** Whether the gateway refuses a signup with this decision (incomplete, reject, deny). */
 export function blocks(decision: Decision): boolean;
 
-export interface BindFormOptions {
+export interface BindFormOptions extends LocaleOption {
   /** Control name -> policy field, for controls not named after their field. Controls not
    *  listed carry the field of their own name (`customer.phone`). */
   fields?: Record<string, string>;
   /** Where the summary of a blocked submit goes; by default a new element at the top of
    *  the form. */
   summary?: HTMLElement;
-  /** Heading of the summary; default "There is a problem". */
+  /** Heading of the summary; default "There is a problem" (German "Bitte prüfen Sie Ihre
+   *  Angaben" when the decision is in German). */
   summaryTitle?: string;
   /** Prefix of the ids the binding gives to message elements and controls without an id. */
   idPrefix?: string;

@@ -8,6 +8,9 @@ import initModule, { decide as decideBody, policyJson } from "./cipgate_web.js";
 const JSON_TYPE = "application/json";
 const FORM_TYPE = "application/x-www-form-urlencoded";
 const BLOCKING = new Set(["incomplete", "reject", "deny"]);
+// The heading of a blocked submit's summary, by the decision's locale (options.summaryTitle
+// replaces it).
+const SUMMARY_TITLES = { en: "There is a problem", de: "Bitte prüfen Sie Ihre Angaben" };
 
 let policyRef = null;
 let loading = null;
@@ -55,18 +58,21 @@ export function encode(input, submitter) {
 }
 
 /** The decision JSON for a raw body, byte for byte what the gateway answers for the same
- *  body and facts. A page knows no gateway facts; the time defaults to now. */
-export function decide(body, contentType, facts = {}) {
+ *  body, facts and locale. A page knows no gateway facts; the time defaults to now, the
+ *  locale to the page's `lang`. */
+export function decide(body, contentType, options = {}) {
   required(policyRef);
   const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
-  const time = facts.time ?? Math.floor(Date.now() / 1000);
-  return decideBody(bytes, contentType ?? undefined, time, facts.clientIp, facts.geoCountry, facts.geoRegion);
+  const time = options.time ?? Math.floor(Date.now() / 1000);
+  const locale = options.locale ?? pageLocale();
+  return decideBody(bytes, contentType ?? undefined, time, options.clientIp, options.geoCountry, options.geoRegion, locale);
 }
 
-/** Decides a signup given as a plain object, a FormData or a form element. */
-export function validate(input, submitter) {
+/** Decides a signup given as a plain object, a FormData or a form element; its messages are
+ *  in `options.locale`, else in the page's `lang`. */
+export function validate(input, submitter, options = {}) {
   const { body, contentType } = encode(input, submitter);
-  return JSON.parse(decide(body, contentType));
+  return JSON.parse(decide(body, contentType, { locale: options.locale }));
 }
 
 /** The messages of a decision by field (`customer.phone`, `beneficial_owners.0.legal_name`).
@@ -93,6 +99,8 @@ export function blocks(decision) {
 export function bindForm(form, options = {}) {
   required(policyRef);
   const fieldOf = (name) => options.fields?.[name] ?? name;
+  // The language the form is written in: its own or an ancestor's `lang`, as HTML inherits it.
+  const locale = options.locale ?? (form.closest("[lang]")?.lang || undefined);
   const idPrefix = options.idPrefix ?? `cipgate-${(form.id || "form").replace(/\W+/g, "-")}`;
   const touched = new Set(); // control names the person has changed
   const messageElements = new Map(); // control name -> element showing its message
@@ -174,7 +182,7 @@ export function bindForm(form, options = {}) {
   }
 
   function run(submitter) {
-    last = validate(form, submitter);
+    last = validate(form, submitter, { locale });
     render(last);
     options.onDecision?.(last);
     return last;
@@ -189,7 +197,7 @@ export function bindForm(form, options = {}) {
     summary.tabIndex = -1;
     const heading = document.createElement("h2");
     heading.id = `${idPrefix}-summary-title`;
-    heading.textContent = options.summaryTitle ?? "There is a problem";
+    heading.textContent = options.summaryTitle ?? SUMMARY_TITLES[decision.locale] ?? SUMMARY_TITLES.en;
     summary.setAttribute("aria-labelledby", heading.id);
     const list = document.createElement("ul");
     const linked = new Set();
@@ -284,6 +292,11 @@ function isForm(input) {
 
 function crlf(text) {
   return text.replace(/\r\n|\r|\n/g, "\r\n");
+}
+
+/** The page's language (`<html lang="de">`), where there is a page. */
+function pageLocale() {
+  return globalThis.document?.documentElement?.lang || undefined;
 }
 
 function required(ref) {

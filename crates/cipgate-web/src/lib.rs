@@ -20,9 +20,11 @@ fn policy() -> Result<&'static CompiledPolicy, JsError> {
 }
 
 /// Decides one signup body sent with `content_type` and returns the decision JSON, byte for
-/// byte what the gateway answers for the same body and facts. In a page the gateway facts are
-/// unknown (`None`) but the time, seconds since the Unix epoch; a caller that knows them (a
-/// test, a server-side check) passes them to get the gateway's decision exactly.
+/// byte what the gateway answers for the same body, facts and locale. In a page the gateway
+/// facts are unknown (`None`) but the time, seconds since the Unix epoch; a caller that knows
+/// them (a test, a server-side check) passes them to get the gateway's decision exactly.
+/// `locale` is what the person reads (the page's `lang`, or an `Accept-Language` value): the
+/// core picks the policy's locale from it as the gateway does from the header.
 #[wasm_bindgen]
 pub fn decide(
     body: &[u8],
@@ -31,6 +33,7 @@ pub fn decide(
     client_ip: Option<String>,
     geo_country: Option<String>,
     geo_region: Option<String>,
+    locale: Option<String>,
 ) -> Result<String, JsError> {
     let client_ip = match client_ip {
         Some(ip) => Some(
@@ -45,6 +48,7 @@ pub fn decide(
         geo_region,
         // `as` saturates; a non-finite time is no time.
         time: time.filter(|t| t.is_finite()).map(|t| t.floor() as i64),
+        accept_language: locale,
     };
     Ok(policy()?
         .evaluate(&SignupRequest {

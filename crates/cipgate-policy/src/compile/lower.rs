@@ -10,11 +10,12 @@ use crate::formats;
 use crate::image::{named_facts_only, reads_elements, reads_facts_only};
 use crate::ir::{
     BodyFormat, CompareOp, Cond, Fact, Field, FieldType, Format, Input, ListKind, ListVersion,
-    Meta, NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
+    Localized, Meta, NamedCond, NamedList, PolicyIr, Predicate, Rule, RuleText, Scalar, Subject,
 };
 use std::collections::HashMap;
 
 mod lists;
+mod messages;
 mod names;
 
 const UNICODE_HELP: &str = "cipgate builds patterns without Unicode classes to keep modules small: write [0-9] for \\d, [A-Za-z] for letters, and spell out case variants instead of (?i)";
@@ -32,6 +33,7 @@ pub fn lower(root: &Node, files: &dyn ListFiles) -> Result<PolicyIr, Vec<Diagnos
         conditions: HashMap::new(),
         named: Vec::new(),
         expanding: Vec::new(),
+        locales: Vec::new(),
         files,
     };
     let ir = l.policy(root);
@@ -111,6 +113,8 @@ struct Lowering<'f> {
     named: Vec<NamedCond>,
     /// Named conditions being expanded, to report cycles.
     expanding: Vec<String>,
+    /// The policy's locales, read before anything that has a message.
+    locales: Vec<String>,
     files: &'f dyn ListFiles,
 }
 
@@ -333,6 +337,7 @@ impl Lowering<'_> {
             None => String::new(),
         };
         let citation_default = source.clone().unwrap_or_default();
+        self.locales = self.locales(get("locales"));
 
         let input = match get("input") {
             Some(n) => self.input(n, &citation_default),
@@ -369,6 +374,7 @@ impl Lowering<'_> {
                 title: title?,
                 description,
                 source: source?,
+                locales: std::mem::take(&mut self.locales),
                 projection_of: None,
                 list_versions: std::mem::take(&mut self.list_versions),
             },
@@ -607,14 +613,14 @@ impl Lowering<'_> {
                 }
             }
             let message = match get("message") {
-                Some(n) => self.nonblank(n, "`message`").unwrap_or_default(),
+                Some(n) => self.message(n).unwrap_or_default(),
                 None => {
                     self.error_help(
                         key.at,
                         format!("the field `{name}` has no `message`"),
                         "add the message a person sees when the value is not valid",
                     );
-                    String::new()
+                    Localized::default()
                 }
             };
             let citation = match get("citation") {
@@ -920,7 +926,7 @@ impl Lowering<'_> {
                 }
             }
             let message = match get("message") {
-                Some(n) => self.nonblank(n, "`message`"),
+                Some(n) => self.message(n),
                 None => {
                     self.error_help(
                         item.at,

@@ -12,6 +12,7 @@ pub const TOP_KEYS: &[&str] = &[
     "title",
     "description",
     "source",
+    "locales",
     "input",
     "lists",
     "conditions",

@@ -7,8 +7,8 @@ use crate::decision::{Code, Outcome};
 use crate::dfa::Dfa;
 use crate::ir::{
     BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, Input, ListEntry,
-    ListKind, ListVersion, Meta, NameIndex, NamedCond, NamedList, Network, Party, PolicyIr,
-    Predicate, Rule, RuleText, Scalar, Screening, Subject,
+    ListKind, ListVersion, Localized, Meta, NameIndex, NamedCond, NamedList, Network, Party,
+    PolicyIr, Predicate, Rule, RuleText, Scalar, Screening, Subject,
 };
 use crate::screening::index;
 use sha2::{Digest, Sha256};
@@ -64,6 +64,7 @@ pub(crate) fn decode(image: &[u8]) -> Result<Decoded, LoadError> {
         title: r.string(&strings)?,
         description: r.string(&strings)?,
         source: r.string(&strings)?,
+        locales: r.list(|r| r.string(&strings))?,
         projection_of: if r.bool()? {
             Some(array(r.take(32)?)?)
         } else {
@@ -410,7 +411,7 @@ fn field(r: &mut Reader<'_>, strings: &[String]) -> Result<Field, LoadError> {
         list: r.option()?,
         invalid: RuleText {
             rule: r.string(strings)?,
-            message: r.string(strings)?,
+            message: localized(r, strings)?,
             citation: r.string(strings)?,
         },
     })
@@ -436,7 +437,7 @@ fn rule(r: &mut Reader<'_>, strings: &[String]) -> Result<Rule, LoadError> {
         require,
         field,
         when,
-        message: r.string(strings)?,
+        message: localized(r, strings)?,
         citation: r.string(strings)?,
         facts_only: r.bool()?,
     })
@@ -466,7 +467,11 @@ fn list_entry(r: &mut Reader<'_>, strings: &[String]) -> Result<ListEntry, LoadE
         0 => None,
         tag => Some(outcome(tag - 1).ok_or_else(|| r.bad("unknown outcome"))?),
     };
-    let message = r.option_string(strings)?;
+    let message = if r.bool()? {
+        Some(localized(r, strings)?)
+    } else {
+        None
+    };
     let mut time = || -> Result<Option<i64>, LoadError> {
         Ok(if r.bool()? {
             Some(i64::from_le_bytes(array(r.take(8)?)?))
@@ -483,6 +488,11 @@ fn list_entry(r: &mut Reader<'_>, strings: &[String]) -> Result<ListEntry, LoadE
         effective: time()?,
         expires: time()?,
     })
+}
+
+/// A text in every locale; the validator checks that there is one per locale.
+fn localized(r: &mut Reader<'_>, strings: &[String]) -> Result<Localized, LoadError> {
+    Ok(Localized(r.list(|r| r.string(strings))?))
 }
 
 /// A score in thousandths.

@@ -6,7 +6,7 @@ use crate::compile::dfa_build::build_dfa;
 use crate::decision::{Code, Outcome};
 use crate::ir::{
     BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind,
-    PolicyIr, Predicate, Rule, Scalar, Subject,
+    Localized, PolicyIr, Predicate, Rule, Scalar, Subject,
 };
 use crate::tables::{self, PostalCode};
 use sha2::{Digest, Sha256};
@@ -34,6 +34,7 @@ pub(crate) fn encode(ir: &PolicyIr) -> Result<Vec<u8>, String> {
     ] {
         w.string(s);
     }
+    w.list(&meta.locales, |w, l| w.string(l));
     match &ir.meta.projection_of {
         Some(sha256) => {
             w.bool(true);
@@ -303,7 +304,7 @@ fn field(w: &mut Writer, f: &Field) {
     }
     w.option(f.list);
     w.string(&f.invalid.rule);
-    w.string(&f.invalid.message);
+    localized(w, &f.invalid.message);
     w.string(&f.invalid.citation);
 }
 
@@ -325,7 +326,7 @@ fn rule(w: &mut Writer, r: &Rule) -> bool {
             true
         }
     };
-    w.string(&r.message);
+    localized(w, &r.message);
     w.string(&r.citation);
     w.bool(r.facts_only);
     fits
@@ -506,7 +507,13 @@ fn list_entry(w: &mut Writer, e: &ListEntry) {
     w.u8(e
         .outcome
         .map_or(0, |o| tag(&Outcome::ALL, &o).saturating_add(1)));
-    option_string(w, e.message.as_deref());
+    match &e.message {
+        Some(m) => {
+            w.bool(true);
+            localized(w, m);
+        }
+        None => w.bool(false),
+    }
     for time in [e.effective, e.expires] {
         match time {
             Some(t) => {
@@ -516,6 +523,11 @@ fn list_entry(w: &mut Writer, e: &ListEntry) {
             None => w.bool(false),
         }
     }
+}
+
+/// A text in every locale: the count, then each in the order of the policy's locales.
+fn localized(w: &mut Writer, text: &Localized) {
+    w.list(&text.0, |w, s| w.string(s));
 }
 
 fn option_string(w: &mut Writer, s: Option<&str>) {

@@ -343,6 +343,41 @@ fn the_validator_refuses_what_the_evaluator_cannot_follow() {
             "a list of lists",
             Box::new(move |ir| ir.fields[list_field].list = Some(list_field)),
         ),
+        (
+            "a rule's message without its German text",
+            Box::new(move |ir| {
+                ir.rules[top_rule].message.0.pop();
+            }),
+        ),
+        (
+            "a field's message in a third locale",
+            Box::new(move |ir| ir.fields[top_field].invalid.message.0.push("Texte".into())),
+        ),
+        (
+            "an entry's message with an empty text",
+            Box::new(|ir| {
+                let entry = ir
+                    .lists
+                    .iter_mut()
+                    .flat_map(|l| &mut l.entries)
+                    .find(|e| e.message.is_some())
+                    .unwrap();
+                entry.message.as_mut().unwrap().0[1].clear();
+            }),
+        ),
+        ("no locale", Box::new(|ir| ir.meta.locales.clear())),
+        (
+            "a locale cipgate has no texts in",
+            Box::new(|ir| ir.meta.locales[1] = "fr".into()),
+        ),
+        (
+            "a locale twice",
+            Box::new(|ir| ir.meta.locales[1] = "en".into()),
+        ),
+        (
+            "a locale that is not a tag",
+            Box::new(|ir| ir.meta.locales[1] = "DE".into()),
+        ),
     ];
     fn country_list(ir: &PolicyIr) -> usize {
         ir.lists

@@ -7,9 +7,10 @@
 use crate::decision::Outcome;
 use crate::formats::fold_text;
 use crate::ir::{
-    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, NameIndex, NamedCond,
-    NamedList, Party, PolicyIr, Predicate, Rule, Scalar, Subject,
+    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, Localized, NameIndex,
+    NamedCond, NamedList, Party, PolicyIr, Predicate, Rule, Scalar, Subject,
 };
+use crate::locale;
 use crate::tables;
 
 type Check = Result<(), String>;
@@ -23,6 +24,19 @@ pub(crate) fn validate(ir: &PolicyIr, postal_codes: &[[u8; 2]]) -> Check {
     };
     if ir.meta.id.is_empty() || ir.meta.version.is_empty() {
         return Err("the policy has no id or version".into());
+    }
+    let locales = &ir.meta.locales;
+    if locales.is_empty()
+        || locales.iter().enumerate().any(|(i, l)| {
+            !locale::is_tag(l)
+                || !locale::is_built_in(l)
+                || locales.get(..i).is_some_and(|s| s.contains(l))
+        })
+    {
+        return Err(format!(
+            "the locales {locales:?} are empty, repeated, or not among cipgate's own ({})",
+            locale::BUILT_IN.join(", ")
+        ));
     }
     let input = &ir.input;
     if input.content_types.is_empty()
@@ -44,7 +58,7 @@ pub(crate) fn validate(ir: &PolicyIr, postal_codes: &[[u8; 2]]) -> Check {
     for list in &ir.lists {
         list.entries
             .iter()
-            .try_for_each(|e| list_entry(list.kind, e))
+            .try_for_each(|e| list_entry(list.kind, e, locales.len()))
             .and_then(|()| screening(list))
             .map_err(|e| format!("list `{}`: {e}", list.name))?;
     }
@@ -188,10 +202,10 @@ impl<'a> Validator<'a> {
             _ => {}
         }
         let text = &field.invalid;
-        if text.rule.is_empty() || text.message.is_empty() || text.citation.is_empty() {
-            return Err("its validity rule has no id, message or citation".into());
+        if text.rule.is_empty() || text.citation.is_empty() {
+            return Err("its validity rule has no id or citation".into());
         }
-        Ok(())
+        localized(&text.message, self.ir.meta.locales.len())
     }
 
     /// Checks a named condition and returns the list whose elements it reads. It may refer only
@@ -252,9 +266,10 @@ impl<'a> Validator<'a> {
     }
 
     fn rule(&self, rule: &Rule) -> Check {
-        if rule.id.is_empty() || rule.message.is_empty() || rule.citation.is_empty() {
-            return Err("no id, message or citation".into());
+        if rule.id.is_empty() || rule.citation.is_empty() {
+            return Err("no id or citation".into());
         }
+        localized(&rule.message, self.ir.meta.locales.len())?;
         if let Some(l) = rule.for_each {
             let list = self.field_at(l)?;
             if !matches!(list.ty, FieldType::List { .. }) || list.list.is_some() {
@@ -445,7 +460,19 @@ impl<'a> Validator<'a> {
 }
 
 /// An entry's value is of its list's kind and well formed, and what else it carries is usable.
-fn list_entry(kind: ListKind, entry: &ListEntry) -> Check {
+/// A message is given once in each of the policy's `locales`, none of them empty: a decision
+/// is never half in one language, nor without words.
+fn localized(text: &Localized, locales: usize) -> Check {
+    if text.0.len() != locales || text.0.iter().any(String::is_empty) {
+        return Err(format!(
+            "a message has {} texts for the policy's {locales} locales, or an empty one",
+            text.0.len()
+        ));
+    }
+    Ok(())
+}
+
+fn list_entry(kind: ListKind, entry: &ListEntry, locales: usize) -> Check {
     let prefix = |p: &str, max: usize| {
         !p.is_empty()
             && p.len() <= max
@@ -483,10 +510,11 @@ fn list_entry(kind: ListKind, entry: &ListEntry) -> Check {
     if entry.reason.is_empty() || entry.citation.is_empty() {
         return Err("an entry has no reason or citation".into());
     }
-    if !matches!(entry.outcome, None | Some(Outcome::Deny | Outcome::Review))
-        || entry.message.as_deref() == Some("")
-    {
-        return Err("an entry's outcome is not deny or review, or its message is empty".into());
+    if !matches!(entry.outcome, None | Some(Outcome::Deny | Outcome::Review)) {
+        return Err("an entry's outcome is not deny or review".into());
+    }
+    if let Some(message) = &entry.message {
+        localized(message, locales)?;
     }
     if let (Some(from), Some(to)) = (entry.effective, entry.expires) {
         if to <= from {

@@ -157,7 +157,7 @@ impl Lowering<'_> {
             None => None,
         };
         let message = match get("message") {
-            Some(n) => Some(self.nonblank(n, "`message`")?),
+            Some(n) => Some(self.message(n)?),
             None => None,
         };
         let effective = match get("effective") {
