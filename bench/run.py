@@ -290,11 +290,40 @@ def run_wrk(port: int, files: list[Path], seconds: float, connections: int) -> d
     return result
 
 
-def measured_run(envoy: Envoy, upstream: Upstream, files, seconds, connections) -> dict:
+def run_h2load(port: int, files: list[Path], seconds: float, connections: int) -> dict:
+    """HTTP/2 load with h2load (one body, `files[0]`), in run_wrk's terms: latencies from
+    its per-request log."""
+    if len(files) != 1:
+        raise ValueError("h2load sends one body")
+    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+        cmd = ["taskset", "-c", CLIENT_CORE, "h2load", "-t1", f"-c{connections}", "-m1",
+               "-D", str(max(1, round(seconds))), "-d", str(files[0]),
+               "-H", "content-type: application/json", f"--log-file={log.name}",
+               f"http://{LOOPBACK}:{port}/signup"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = sh(cmd)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rows = [line.split("\t") for line in Path(log.name).read_text().splitlines() if line]
+    latencies = sorted(int(r[2]) for r in rows)
+    done = re.search(r"finished in ([\d.]+)(m?s), ([\d.]+) req/s", out)
+    if not done or not latencies:
+        raise RuntimeError(f"h2load gave no result:\n{out}")
+    duration_s = float(done.group(1)) / (1000 if done.group(2) == "ms" else 1)
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))]
+
+    return {"requests": len(latencies), "duration_us": duration_s * 1e6, "rps": len(latencies) / duration_s,
+            "p50_us": pct(50), "p90_us": pct(90), "p99_us": pct(99), "mean_us": statistics.fmean(latencies),
+            "max_us": latencies[-1], "client": "h2load",
+            "wrk_cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)}
+
+
+def measured_run(envoy: Envoy, upstream: Upstream, files, seconds, connections, h2: bool = False) -> dict:
     counters, ups = envoy.counters(), upstream.stats()
     cpu, ucpu = proc_cpu_seconds(envoy.proc.pid), proc_cpu_seconds(upstream.proc.pid)
     t0 = time.monotonic()
-    r = run_wrk(envoy.port, files, seconds, connections)
+    r = (run_h2load if h2 else run_wrk)(envoy.port, files, seconds, connections)
     wall = time.monotonic() - t0
     r["envoy_cores"] = (proc_cpu_seconds(envoy.proc.pid) - cpu) / wall
     r["upstream_cores"] = (proc_cpu_seconds(upstream.proc.pid) - ucpu) / wall
@@ -334,17 +363,22 @@ def make_bodies(workdir: Path) -> dict[str, list[Path]]:
     return {
         "allowed": [bodies / n for n in ALLOWED],
         "denied": [bodies / DENIED],
+        # h2load sends one body over and over: the allowed one of middle size.
+        "allowed-h2": [bodies / ALLOWED[0]],
         "8k": [bodies / "organization-8k.json"],
         "mixed": [bodies / n for n in ALLOWED + [DENIED, INCOMPLETE]],
     }
 
 
-# (key, bodies, connections); titles in report.py.
+# (key, bodies, connections); titles in report.py. The `-h2` workloads run h2load (HTTP/2
+# over cleartext, prior knowledge, one stream at a time per connection) instead of wrk.
 WORKLOADS = [
     ("allowed", "allowed", 16),
     ("denied", "denied", 16),
     ("8k", "8k", 16),
     ("single", "allowed", 1),  # latency without queueing
+    ("allowed-h2", "allowed-h2", 16),
+    ("denied-h2", "denied", 16),
 ]
 
 
@@ -391,7 +425,8 @@ def gateway(paths, bodies, workdir, args) -> dict:
             for wkey, bkey, conns in WORKLOADS:
                 seconds = args.seconds if conns > 1 else max(2, args.seconds / 2)
                 for key in CONFIGS:
-                    r = measured_run(envoys[key], upstream, bodies[bkey], seconds, conns)
+                    r = measured_run(envoys[key], upstream, bodies[bkey], seconds, conns,
+                                     h2=wkey.endswith("-h2"))
                     r.update(round=rnd, workload=wkey, config=key)
                     out["runs"].append(r)
                     say(f"round {rnd + 1} {wkey:8} {key:12} {r['rps']:8.0f} req/s  p50 {r['p50_us']:6} us  "
@@ -402,6 +437,9 @@ def gateway(paths, bodies, workdir, args) -> dict:
             say("perf: Envoy with cipgate and with the floor; the native evaluator")
             out["perf"] = {k: perf_profile(envoys[k], bodies["allowed"], workdir) for k in ("cipgate", "buffer-wasm")}
             out["perf_native"] = native_profile(paths["evaluator"], bodies["allowed"], workdir)
+        if paths.get("module_profile"):
+            say("per-stage profile: cipgate built with its `profile` feature, in the same Envoy set-up")
+            out["stages"] = callback_profile(paths, upstream, bodies, workdir, min(args.seconds, 5))
         say("the audit log's cost: cipgate with and without its audit logger, interleaved")
         out["audit_log"] = audit_log_cost(paths, upstream, bodies["allowed"], workdir, min(args.seconds, 5))
 
@@ -491,6 +529,53 @@ def native_profile(evaluator: Path, bodies: list[Path], workdir: Path) -> dict:
         by_crate[crate_of(name)] = by_crate.get(crate_of(name), 0) + pct
     return {"by_crate": dict(sorted(by_crate.items(), key=lambda kv: -kv[1])),
             "top": [[pct, sym.split("] ", 1)[-1]] for pct, sym in rows[:15]]}
+
+
+def profile_counters(envoy: Envoy) -> dict[str, int]:
+    with urllib.request.urlopen(f"http://{LOOPBACK}:{envoy.admin}/stats?filter=cipgate_profile") as r:
+        text = r.read().decode()
+    return {k.split("cipgate_profile.", 1)[1]: int(v)
+            for k, v in (l.split(": ") for l in text.splitlines() if ": " in l)}
+
+
+def callback_profile(paths, upstream: Upstream, bodies, workdir: Path, seconds: float) -> dict:
+    """Time per stage of a request inside the real Envoy: the module built with the filter's
+    `profile` feature (crates/cipgate-envoy/src/profile.rs) times each stage from inside the
+    VM with WASI's monotonic clock, host calls included, and counts it in Envoy's stats. The
+    totals are read from the admin interface before and after a wrk run, per workload; the
+    `clock` stage (a span around nothing) is what one span costs, and is subtracted."""
+    module = {**paths, "module": paths["module_profile"]}
+    envoy = Envoy(paths["envoy"], "cipgate-profile", filters_for("cipgate", module), upstream.port, workdir)
+    out: dict = {}
+    try:
+        for name, files in (("allowed", bodies["allowed"]), ("denied", bodies["denied"]), ("8k", bodies["8k"])):
+            run_wrk(envoy.port, files, 2, 16)
+            time.sleep(0.2)
+            before, cpu0, t0 = profile_counters(envoy), proc_cpu_seconds(envoy.proc.pid), time.monotonic()
+            r = run_wrk(envoy.port, files, seconds, 16)
+            wall = time.monotonic() - t0
+            cores = (proc_cpu_seconds(envoy.proc.pid) - cpu0) / wall
+            time.sleep(0.2)
+            after = profile_counters(envoy)
+            delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+            requests = delta.get("requests", 0)
+            if requests == 0:
+                raise RuntimeError(f"the profile module counted no requests: {after}")
+            clock_ns = delta["clock.ns"] / max(1, delta["clock.calls"])
+            stages = {}
+            for key in after:
+                if key.endswith(".ns") and key != "clock.ns":
+                    stage = key[:-3]
+                    calls = delta.get(f"{stage}.calls", 0)
+                    stages[stage] = {"calls_per_request": calls / requests,
+                                     "us_per_request": max(0.0, delta[key] - calls * clock_ns) / requests / 1000}
+            out[name] = {"requests_counted": requests, "clock_ns": clock_ns, "stages": stages,
+                         "envoy_cpu_us_per_request": cores / r["rps"] * 1e6, "rps": r["rps"]}
+            say(f"stages ({name}): " + ", ".join(f"{k} {v['us_per_request']:.1f}" for k, v in stages.items()))
+            envoy.truncate_log()
+    finally:
+        envoy.stop()
+    return out
 
 
 def audit_log_cost(paths, upstream: Upstream, bodies, workdir: Path, seconds: float) -> dict:
@@ -795,6 +880,7 @@ def main() -> int:
     ap.add_argument("--module", required=True, type=Path)
     ap.add_argument("--floor", required=True, type=Path)
     ap.add_argument("--module-unoptimized", type=Path, help="cargo's Envoy module before wasm-opt (for names)")
+    ap.add_argument("--module-profile", type=Path, help="the module built with the filter's `profile` feature")
     ap.add_argument("--upstream", required=True, type=Path)
     ap.add_argument("--evaluator", required=True, type=Path)
     ap.add_argument("--cipgate", type=Path, help="the cipgate binary, for the build time")
@@ -816,7 +902,8 @@ def main() -> int:
     only = set(filter(None, args.only.split(",")))
     paths = {"envoy": args.envoy.resolve(), "module": args.module.resolve(), "floor": args.floor.resolve(),
              "upstream": args.upstream.resolve(), "evaluator": args.evaluator.resolve(),
-             "module_unoptimized": args.module_unoptimized.resolve() if args.module_unoptimized else None}
+             "module_unoptimized": args.module_unoptimized.resolve() if args.module_unoptimized else None,
+             "module_profile": args.module_profile.resolve() if args.module_profile else None}
     started = time.time()
     results: dict = {"machine": machine(), "versions": versions(paths), "args": vars(args) | {
         k: str(v) for k, v in vars(args).items() if isinstance(v, Path)}}

@@ -24,7 +24,7 @@ const GEO: [Option<&str>; 4] = [None, Some("DE"), Some("IR"), Some("US")];
 /// The Accept-Language values the flags pick from; `None` sends no header.
 const LANGUAGES: [Option<&str>; 4] = [None, Some("de"), Some("de-CH, en;q=0.5"), Some("de;q=9")];
 const CONFIG: &[u8] =
-    br#"{"geo_country_header":"x-geo-country","audit_hash_key":"fuzz-audit-key-0123456789"}"#;
+    br#"{"geo_country_header":"x-geo-country","audit_hash_key":"fuzz-audit-key-0123456789","decision_state":true}"#;
 
 /// One instance for the whole run, as one Envoy worker serves request after request: state
 /// that leaked from one request into the next would show up as a different decision.

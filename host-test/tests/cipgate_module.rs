@@ -196,6 +196,31 @@ fn the_module_counts_decisions_and_leaves_an_audit_record_in_filter_state() {
 }
 
 #[test]
+fn the_module_writes_the_decision_to_filter_state_only_when_configured() {
+    for (config, body) in [(&b"{}"[..], US_PERSON), (b"{}", EMBARGOED)] {
+        let exchange = support::cipgate()
+            .instantiate(config)
+            .unwrap()
+            .send(&request(body))
+            .unwrap();
+        let keys: Vec<_> = exchange.filter_state.keys().cloned().collect();
+        assert_eq!(keys, vec![vec!["cipgate.audit".to_owned()]]);
+    }
+    for body in [US_PERSON, EMBARGOED] {
+        let exchange = support::cipgate()
+            .instantiate(br#"{"decision_state":true}"#)
+            .unwrap()
+            .send(&request(body))
+            .unwrap();
+        let decision = exchange
+            .filter_state
+            .get(&vec!["cipgate.decision".to_owned()])
+            .map(|d| String::from_utf8_lossy(d).into_owned());
+        assert_eq!(decision, Some(native(body).to_json()));
+    }
+}
+
+#[test]
 fn the_module_refuses_a_bad_configuration() {
     let error = support::cipgate()
         .instantiate(br#"{"mode":"sometimes"}"#)

@@ -24,7 +24,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::OnceLock;
 
 const TIME_SECS: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-const CONFIG: &[u8] = br#"{"geo_country_header":"x-geo-country","geo_region_header":"x-geo-region","audit_hash_key":"differential-key-0123"}"#;
+const CONFIG: &[u8] = br#"{"geo_country_header":"x-geo-country","geo_region_header":"x-geo-region","audit_hash_key":"differential-key-0123","decision_state":true}"#;
 /// Cases per run: enough to reach every kind of mutation many times, bounded so the test
 /// stays within a few seconds of a debug build.
 const CASES: u32 = 1000;

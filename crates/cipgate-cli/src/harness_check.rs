@@ -52,10 +52,12 @@ impl DeployedModule {
     pub fn decide(&self, signup: &Signup<'_>) -> Result<String, String> {
         // Enforce mode: a blocked signup comes back as the local reply carrying the decision.
         let config = match (signup.geo_country, signup.geo_region) {
-            (None, None) => r#"{"mode":"enforce"}"#.to_string(),
-            (_, None) => format!(r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}"}}"#),
+            (None, None) => r#"{"mode":"enforce","decision_state":true}"#.to_string(),
+            (_, None) => format!(
+                r#"{{"mode":"enforce","decision_state":true,"geo_country_header":"{GEO_HEADER}"}}"#
+            ),
             _ => format!(
-                r#"{{"mode":"enforce","geo_country_header":"{GEO_HEADER}","geo_region_header":"{REGION_HEADER}"}}"#
+                r#"{{"mode":"enforce","decision_state":true,"geo_country_header":"{GEO_HEADER}","geo_region_header":"{REGION_HEADER}"}}"#
             ),
         };
         let mut instance = self

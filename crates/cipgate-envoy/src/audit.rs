@@ -157,9 +157,13 @@ fn keyed_hash(key: &[u8], value: &str) -> String {
         Ok(mut mac) => {
             mac.update(value.as_bytes());
             let digest = mac.finalize().into_bytes();
-            let mut out = String::from("hmac-sha256:");
+            let mut out = String::with_capacity(12 + 2 * digest.len());
+            out.push_str("hmac-sha256:");
             for b in digest {
-                out.push_str(&format!("{b:02x}"));
+                for nibble in [b >> 4, b & 0xf] {
+                    // A nibble is always a hex digit; `from_digit` writes lower case.
+                    out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+                }
             }
             out
         }

@@ -41,6 +41,9 @@ pub struct Config {
     pub client_ip: ClientIpSource,
     pub audit_hash_key: Option<Vec<u8>>,
     pub query_strings: QueryStrings,
+    /// Whether every decision's JSON goes to filter state (`wasm.cipgate.decision`) beside
+    /// the audit record; off by default, since nothing in Envoy reads it.
+    pub decision_state: bool,
 }
 
 /// Methods that carry a signup; a body-less request with one of them is rejected.
@@ -61,6 +64,7 @@ struct RawConfig {
     client_ip: Option<RawClientIp>,
     audit_hash_key: Option<String>,
     query_strings: Option<QueryStrings>,
+    decision_state: Option<bool>,
 }
 
 struct RawClientIp {
@@ -148,6 +152,7 @@ impl RawConfig {
                     });
                 }
                 "audit_hash_key" => raw.audit_hash_key = Some(string(value, key)?.to_owned()),
+                "decision_state" => raw.decision_state = Some(boolean(value, key)?),
                 "query_string" => {
                     raw.query_strings = Some(match string(value, key)? {
                         "refuse_policy_fields" => QueryStrings::RefusePolicyFields,
@@ -165,7 +170,7 @@ impl RawConfig {
                     return Err(format!(
                         "configuration is not valid: unknown field `{other}`, expected one of \
                          mode, max_body_bytes, methods, geo_country_header, geo_region_header, \
-                         client_ip, audit_hash_key, query_string"
+                         client_ip, audit_hash_key, query_string, decision_state"
                     ))
                 }
             }
@@ -191,6 +196,16 @@ fn string<'v>(value: &'v Value<'_>, key: &str) -> Result<&'v str, String> {
         Value::String(s) => Ok(s),
         other => Err(format!(
             "configuration is not valid: {key} must be a string, not {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn boolean(value: &Value<'_>, key: &str) -> Result<bool, String> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(format!(
+            "configuration is not valid: {key} must be true or false, not {}",
             other.type_name()
         )),
     }
@@ -327,6 +342,7 @@ impl Config {
             geo_region_header,
             client_ip,
             audit_hash_key,
+            decision_state: raw.decision_state.unwrap_or(false),
         })
     }
 
@@ -379,6 +395,7 @@ mod tests {
             assert!(c.inspects("POST", false));
             assert!(c.inspects("DELETE", true));
             assert!(!c.inspects("GET", false));
+            assert!(!c.decision_state);
         }
     }
 
@@ -395,10 +412,11 @@ mod tests {
             r#"{"mode":"audit","max_body_bytes":1000,"methods":["POST","PUT"],
                "geo_country_header":"X-Geo-Country",
                "client_ip":{"source":"x_forwarded_for","trusted_hops":2},
-               "audit_hash_key":"0123456789abcdef0123"}"#,
+               "audit_hash_key":"0123456789abcdef0123","decision_state":true}"#,
         )
         .unwrap();
         assert_eq!(c.mode, Mode::Audit);
+        assert!(c.decision_state);
         assert_eq!(c.max_body_bytes, 1000);
         assert_eq!(c.geo_country_header.as_deref(), Some("x-geo-country"));
         assert_eq!(
@@ -445,6 +463,7 @@ mod tests {
                 "unknown variant `peer`",
             ),
             (r#"{"audit_hash_key":"short"}"#, "at least 16 bytes"),
+            (r#"{"decision_state":"yes"}"#, "must be true or false"),
             ("[1]", "configuration is not valid"),
             ("{", "configuration is not valid"),
         ] {

@@ -11,12 +11,14 @@ pub mod audit;
 pub mod client_ip;
 pub mod config;
 pub mod geo;
+pub mod profile;
 
 use audit::{AuditRecord, PiiHashes};
 use cipgate_policy::{
     CompiledPolicy, Decision, GatewayFacts, Outcome, RejectReason, SignupRequest,
 };
 use config::{ClientIpSource, Config, Mode};
+use profile::{span, Stage};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
@@ -34,8 +36,9 @@ const MODE_HEADER: &str = "x-cipgate-mode";
 /// The audit record, one JSON line, which Envoy's access log writes after the request: on the
 /// access log's own thread of work, at no log level a proxy can turn off.
 const AUDIT_STATE: &str = "cipgate.audit";
-/// The whole decision JSON, for `cipgate check --module` on signups that are forwarded
-/// (whose decision is otherwise only in headers) and for services that read filter state.
+/// The whole decision JSON, when the configuration asks for it (`decision_state`): for
+/// `cipgate check --module` on signups that are forwarded (whose decision is otherwise only
+/// in headers) and for services that read filter state.
 const DECISION_STATE: &str = "cipgate.decision";
 
 proxy_wasm::main! {{
@@ -53,8 +56,8 @@ struct Filter {
 }
 
 struct Metrics {
-    /// One counter per outcome, in the order of [`Outcome::ALL`].
-    outcomes: Vec<(Outcome, u32)>,
+    /// One counter per outcome, indexed by the outcome (the order of [`Outcome::ALL`]).
+    outcomes: Vec<u32>,
     /// Sorted by rule id, so a decision's rules are found by binary search.
     rules: Vec<(String, u32)>,
     errors: u32,
@@ -70,12 +73,7 @@ impl Metrics {
         };
         let outcomes = Outcome::ALL
             .iter()
-            .map(|o| {
-                Ok((
-                    *o,
-                    counter(format!("cipgate_decisions.outcome.{}", o.as_str()))?,
-                ))
-            })
+            .map(|o| counter(format!("cipgate_decisions.outcome.{}", o.as_str())))
             .collect::<Result<_, String>>()?;
         let mut rules = policy
             .rule_ids()
@@ -98,11 +96,7 @@ impl Metrics {
 
     /// Counts a decision: its outcome and `rules`, its rule ids (each once).
     fn record(&self, outcome: Outcome, rules: &[&str]) {
-        let outcome = self
-            .outcomes
-            .iter()
-            .find(|(o, _)| *o == outcome)
-            .map(|(_, m)| *m);
+        let outcome = self.outcomes.get(outcome as usize).copied();
         let rules = rules.iter().filter_map(|id| {
             let i = self
                 .rules
@@ -203,6 +197,8 @@ fn configure(policy: CompiledPolicy) -> Result<Filter, String> {
         .unwrap_or_default();
     let config = Config::parse(&raw, policy.max_body_bytes())?;
     let metrics = Metrics::define(&policy)?;
+    #[cfg(feature = "profile")]
+    profile::define();
     let hashed_fields = audit::HASHED_FIELDS
         .iter()
         .filter_map(|name| Some((*name, policy.field_index(name)?)))
@@ -243,16 +239,36 @@ impl Context for Signup {}
 
 impl HttpContext for Signup {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let Some(filter) = self.filter.clone() else {
-            return self.fail(None, "the filter has no configuration");
-        };
-        match self.read_headers(&filter, end_of_stream) {
-            Ok(action) => action,
-            Err(why) => self.fail(Some(&filter), &why),
-        }
+        span(Stage::HeadersCallback, || {
+            let Some(filter) = self.filter.clone() else {
+                return self.fail(None, "the filter has no configuration");
+            };
+            match self.read_headers(&filter, end_of_stream) {
+                Ok(action) => action,
+                Err(why) => self.fail(Some(&filter), &why),
+            }
+        })
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        span(Stage::BodyCallback, || self.body(body_size, end_of_stream))
+    }
+
+    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        // HTTP/2 requests that end with trailers never flag end of stream on the body.
+        span(Stage::BodyCallback, || match self.state {
+            State::Passthrough => Action::Continue,
+            State::Replied => Action::Pause,
+            State::Buffering => match self.filter.clone() {
+                Some(filter) => self.decide(&filter),
+                None => self.fail(None, "the filter has no configuration"),
+            },
+        })
+    }
+}
+
+impl Signup {
+    fn body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         match self.state {
             State::Passthrough => Action::Continue,
             State::Replied => Action::Pause,
@@ -273,25 +289,13 @@ impl HttpContext for Signup {
         }
     }
 
-    fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
-        // HTTP/2 requests that end with trailers never flag end of stream on the body.
-        match self.state {
-            State::Passthrough => Action::Continue,
-            State::Replied => Action::Pause,
-            State::Buffering => match self.filter.clone() {
-                Some(filter) => self.decide(&filter),
-                None => self.fail(None, "the filter has no configuration"),
-            },
-        }
-    }
-}
-
-impl Signup {
     /// Removes forged headers, collects the gateway facts, and decides what can be decided
     /// from headers alone.
     fn read_headers(&mut self, filter: &Filter, end_of_stream: bool) -> Result<Action, String> {
-        let headers = hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
-            .map_err(|s| format!("reading request headers failed: {s:?}"))?;
+        let headers = span(Stage::HeadersRead, || {
+            hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
+        })
+        .map_err(|s| format!("reading request headers failed: {s:?}"))?;
         for (name, _) in headers.iter().filter(|(n, _)| n.starts_with(HEADER_PREFIX)) {
             hostcalls::remove_map_value(MapType::HttpRequestHeaders, name)
                 .map_err(|s| format!("removing header {name} failed: {s:?}"))?;
@@ -311,8 +315,10 @@ impl Signup {
             return Ok(Action::Continue);
         }
         self.request_id = first("x-request-id");
-        self.arrived_ms = now_millis();
-        self.facts = self.gateway_facts(&filter.config, &values)?;
+        self.facts = span(Stage::Facts, || {
+            self.arrived_ms = now_millis();
+            self.gateway_facts(&filter.config, &values)
+        })?;
 
         // The query is checked first: a field smuggled into the URL is refused whatever the
         // body says.
@@ -424,7 +430,10 @@ impl Signup {
 
     /// Evaluates the buffered body.
     fn decide(&mut self, filter: &Filter) -> Action {
-        let body = match hostcalls::get_buffer(BufferType::HttpRequestBody, 0, self.body_size) {
+        let body = span(Stage::BodyRead, || {
+            hostcalls::get_buffer(BufferType::HttpRequestBody, 0, self.body_size)
+        });
+        let body = match body {
             Ok(body) => body.unwrap_or_default(),
             Err(s) => return self.fail(Some(filter), &format!("reading the body failed: {s:?}")),
         };
@@ -445,21 +454,39 @@ impl Signup {
         let (decision, pii) = match key(filter) {
             Some(key) => {
                 let indices: Vec<usize> = filter.hashed_fields.iter().map(|(_, i)| *i).collect();
-                let (decision, values) = filter.policy.evaluate_reading(&request, &indices);
+                let (decision, values) = span(Stage::Evaluate, || {
+                    filter.policy.evaluate_reading(&request, &indices)
+                });
                 let names = filter.hashed_fields.iter().map(|(name, _)| *name);
-                (decision, PiiHashes::of_values(key, names.zip(values)))
+                let hashes = span(Stage::Hashes, || {
+                    PiiHashes::of_values(key, names.zip(values))
+                });
+                (decision, hashes)
             }
-            None => (filter.policy.evaluate(&request), PiiHashes::Disabled),
+            None => (
+                span(Stage::Evaluate, || filter.policy.evaluate(&request)),
+                PiiHashes::Disabled,
+            ),
         };
         self.finish(filter, &decision, pii)
     }
 
     /// Records the decision and carries it out.
     fn finish(&mut self, filter: &Filter, decision: &Decision, pii: PiiHashes) -> Action {
+        let action = self.carry_out(filter, decision, pii);
+        profile::request_done();
+        action
+    }
+
+    fn carry_out(&mut self, filter: &Filter, decision: &Decision, pii: PiiHashes) -> Action {
         let blocked = filter.config.mode == Mode::Enforce && !decision.outcome.is_forwarded();
         let rules = decision.rule_ids();
-        filter.metrics.record(decision.outcome, &rules);
-        let json = decision.to_json();
+        span(Stage::Metrics, || {
+            filter.metrics.record(decision.outcome, &rules)
+        });
+        // Only a blocked signup's answer or the configured filter state needs the JSON text.
+        let json = (blocked || filter.config.decision_state)
+            .then(|| span(Stage::DecisionJson, || decision.to_json()));
         let record = AuditRecord {
             event: "cipgate.decision",
             time: self.arrived_ms.map(audit::rfc3339),
@@ -488,19 +515,27 @@ impl Signup {
         };
         // A decision without its audit record is not carried out: the record is what the
         // rule asks the provider to keep.
-        if let Err(why) =
-            self.set_filter_state(&[(AUDIT_STATE, &record.to_json()), (DECISION_STATE, &json)])
-        {
+        let audit = span(Stage::AuditJson, || record.to_json());
+        let written = span(Stage::FilterState, || {
+            set_filter_state(AUDIT_STATE, &audit)?;
+            match (&json, filter.config.decision_state) {
+                (Some(json), true) => set_filter_state(DECISION_STATE, json),
+                _ => Ok(()),
+            }
+        });
+        if let Err(why) = written {
             return self.fail(Some(filter), &why);
         }
 
-        if blocked {
-            return self.reply(
-                filter,
-                u32::from(decision.status),
-                decision.outcome.as_str(),
-                json.as_bytes(),
-            );
+        if let (true, Some(json)) = (blocked, &json) {
+            return span(Stage::LocalReply, || {
+                self.reply(
+                    filter,
+                    u32::from(decision.status),
+                    decision.outcome.as_str(),
+                    json.as_bytes(),
+                )
+            });
         }
         let mut tags = vec![
             (OUTCOME_HEADER, decision.outcome.as_str().to_owned()),
@@ -512,26 +547,17 @@ impl Signup {
         if filter.config.mode == Mode::Audit {
             tags.push((MODE_HEADER, "audit".to_owned()));
         }
-        for (name, value) in tags {
-            if let Err(s) =
-                hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(&value))
-            {
-                return self.fail(
-                    Some(filter),
-                    &format!("setting header {name} failed: {s:?}"),
-                );
-            }
+        let tagged = span(Stage::HeadersSet, || {
+            tags.iter().try_for_each(|(name, value)| {
+                hostcalls::set_map_value(MapType::HttpRequestHeaders, name, Some(value))
+                    .map_err(|s| format!("setting header {name} failed: {s:?}"))
+            })
+        });
+        if let Err(why) = tagged {
+            return self.fail(Some(filter), &why);
         }
         self.state = State::Passthrough;
         Action::Continue
-    }
-
-    fn set_filter_state(&self, entries: &[(&str, &str)]) -> Result<(), String> {
-        for (key, value) in entries {
-            hostcalls::set_property(vec![key], Some(value.as_bytes()))
-                .map_err(|s| format!("setting {key} failed: {s:?}"))?;
-        }
-        Ok(())
     }
 
     fn reply(&mut self, filter: &Filter, status: u32, outcome: &str, body: &[u8]) -> Action {
@@ -576,6 +602,11 @@ impl Signup {
         }
         Action::Pause
     }
+}
+
+fn set_filter_state(key: &str, value: &str) -> Result<(), String> {
+    hostcalls::set_property(vec![key], Some(value.as_bytes()))
+        .map_err(|s| format!("setting {key} failed: {s:?}"))
 }
 
 fn key(filter: &Filter) -> Option<&[u8]> {
