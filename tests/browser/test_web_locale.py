@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from conftest import REPO
 from test_web_differential import native_check  # noqa: F401 (fixture)
 from test_web_form import (FORM, active, complete_person, control, fill, message_of,
-                           no_post_after, open_page, page_body)
+                           no_post_after, open_page, page_body, person_in)
 
 PAGE = (REPO / "examples" / "signup" / "index.html").read_text()
 TIME = 1_767_225_600  # 2026-01-01T00:00:00Z, as in the policy's test cases
@@ -72,8 +72,7 @@ def test_the_page_decides_in_its_language_the_bytes_cipgate_check_gives(
         chromium, site_factory, native_check, lang, locale):
     site = site_factory(pages={"index.html": page_in(lang)})
     open_page(chromium, site)
-    fill(chromium, [p if p[0] != "customer.address.country" else [p[0], "IR"]
-                    for p in complete_person()])
+    fill(chromium, person_in("IR"))
     body, _ = page_body(chromium)
     text = page_decision(chromium, {"time": TIME})
     decision = json.loads(text)

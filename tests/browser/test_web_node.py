@@ -70,3 +70,51 @@ for (const name of {json.dumps(names)}) {{
                                  str(EXAMPLES / name)], capture_output=True, text=True, timeout=60)
         assert native.returncode in (0, 3, 4, 5), native.stderr
         assert got == native.stdout.rstrip("\n"), name
+
+
+def test_node_lists_countries_and_regions_the_module_accepts(installed):
+    """The package's country and region lists in German, and every code they offer accepted by
+    the policy module (no `invalid` violation); the expected names and counts come from
+    pycountry and Node's own Intl, not from the package."""
+    import pycountry
+
+    project, package = installed
+    script = f"""
+import {{ init, validate, countries, regions }} from "{package['name']}";
+await init();
+const invalid = (field, value) => {{
+  const [group, key] = field.split(".").slice(1);
+  const decision = validate({{ customer: {{ [group]: {{ [key]: value }} }} }});
+  return decision.violations.some((v) => v.field === field && v.code === "invalid");
+}};
+const listed = await countries({{ locale: "de" }});
+const offered = [];
+for (const {{ code }} of listed) offered.push(...(await regions(code, {{ locale: "de" }})));
+console.log(JSON.stringify({{
+  countries: listed,
+  germany: await regions("DE", {{ locale: "de" }}),
+  regions: offered.length,
+  refusedCountries: listed.filter((c) => invalid("customer.address.country", c.code)).map((c) => c.code),
+  refusedRegions: offered.filter((r) => invalid("customer.address.region", r.code)).map((r) => r.code),
+  // The check can fail: a code the tables lack is refused.
+  refusedMadeUp: invalid("customer.address.region", "DE-XX"),
+  none: await regions("GI"),
+  sortedInGerman: listed.map((c) => c.name).join("|") ===
+    listed.map((c) => c.name).sort(new Intl.Collator("de").compare).join("|"),
+}}));
+"""
+    run = subprocess.run(["node", "--input-type=module", "-e", script], cwd=project,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    names = {c["code"]: c["name"] for c in got["countries"]}
+    assert names["DE"] == "Deutschland" and names["FR"] == "Frankreich"
+    assert set(names) == {c.alpha_2 for c in pycountry.countries} | {"XK"}
+    assert got["sortedInGerman"]
+    assert {(r["code"], r["name"]) for r in got["germany"]} == {
+        (s.code, s.name) for s in pycountry.subdivisions.get(country_code="DE")}
+    assert [r["name"] for r in got["germany"]][:2] == ["Baden-Württemberg", "Bayern"]
+    assert got["regions"] == len(pycountry.subdivisions)
+    assert got["refusedCountries"] == [] and got["refusedRegions"] == []
+    assert got["refusedMadeUp"]
+    assert got["none"] == []

@@ -138,3 +138,57 @@ export interface FormBinding {
  *  links on a blocked submit). Review outcomes never block. Throws before init() has
  *  completed; an unbound form submits normally and the gateway decides. */
 export function bindForm(form: HTMLFormElement, options?: BindFormOptions): FormBinding;
+
+/** A country or region as a select offers it: the ISO code the form sends and the name a
+ *  person reads. */
+export interface Place {
+  /** ISO 3166-1 alpha-2 (`"DE"`) or ISO 3166-2 (`"DE-BY"`). */
+  code: string;
+  name: string;
+}
+
+/** The language of the names and of their order. */
+export interface PlaceLocaleOption {
+  /** A language tag (`"de"`) or an `Accept-Language` value (its first tag is used). Default:
+   *  the page's `lang` (for bindCountryRegion, the country select's), else the runtime's
+   *  default locale. */
+  locale?: string;
+}
+
+/** Every country the policy's tables know, named in the locale by the browser's
+ *  `Intl.DisplayNames` (the English ISO short name where it has none) and sorted by name in
+ *  it. Loads `regions.js` (beside index.js) on first use; needs no init(). */
+export function countries(options?: PlaceLocaleOption): Promise<Place[]>;
+
+/** The ISO 3166-2 subdivisions of a country, sorted by name in the locale; their names are
+ *  pycountry's, the same in every locale (mostly the local official names). Empty for a
+ *  country without subdivisions or a code that is no country. */
+export function regions(country: string, options?: PlaceLocaleOption): Promise<Place[]>;
+
+export interface CountryRegionOptions extends PlaceLocaleOption {
+  /** What to hide while there is no region to choose (no country chosen, or a country without
+   *  subdivisions), e.g. the region's field wrapper; default the region select and its labels. */
+  regionField?: HTMLElement;
+  /** Text of the empty first option of a region select made from a text input; default "". */
+  regionPlaceholder?: string;
+}
+
+export interface CountryRegionBinding {
+  /** The region select (the one made in place of a text input), or null without one. */
+  readonly region: HTMLSelectElement | null;
+  /** Stops updating the region select; the options stay as they are. */
+  destroy(): void;
+}
+
+/** Fills `country` with every country by name, keeping its options with an empty value
+ *  (placeholders) and its current value, and keeps `region` filled with the chosen country's
+ *  regions, keeping the chosen region while it is still offered. Option values are ISO codes,
+ *  so the form sends the same body as with typed codes. A text input as `region` is replaced
+ *  by a select with its id, name, class, autocomplete and ARIA attributes. Without a country
+ *  or with one without subdivisions the region select is disabled (nothing is sent) and
+ *  hidden. Needs no init(): it works when the policy module is unavailable. */
+export function bindCountryRegion(
+  country: HTMLSelectElement,
+  region?: HTMLSelectElement | HTMLInputElement | null,
+  options?: CountryRegionOptions,
+): Promise<CountryRegionBinding>;

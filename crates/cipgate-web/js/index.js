@@ -280,6 +280,133 @@ export function bindForm(form, options = {}) {
   };
 }
 
+// --- countries and regions -------------------------------------------------------------
+
+let placeTables = null;
+
+/** The generated country and region tables (regions.js), loaded on first use only, so pages
+ *  that never show these selects never download them. */
+function loadPlaces() {
+  placeTables ??= import("./regions.js").catch((error) => {
+    placeTables = null; // a later call may retry
+    throw error;
+  });
+  return placeTables;
+}
+
+/** Every country the policy's tables know, `{ code: "DE", name: "Deutschland" }`, named by the
+ *  browser's Intl in `options.locale` (default: the page's `lang`; the English ISO name where
+ *  Intl has none) and sorted by name in that locale. */
+export async function countries(options = {}) {
+  return countryList(await loadPlaces(), intlLocale(options.locale ?? pageLocale()));
+}
+
+/** The ISO 3166-2 subdivisions of a country, `{ code: "DE-BY", name: "Bayern" }`, sorted by
+ *  name in `options.locale` (default: the page's `lang`). The names are the same in every
+ *  locale (mostly the local official names); none for a country without subdivisions. */
+export async function regions(country, options = {}) {
+  return regionList(await loadPlaces(), country, intlLocale(options.locale ?? pageLocale()));
+}
+
+/**
+ * Fills a country <select> with every country, by name in the page's language, and keeps a
+ * region control filled with the chosen country's regions. Values stay ISO codes, so the form
+ * sends what the policy reads. A text input as the region control (the page's fallback without
+ * JavaScript) is replaced by a select with its id, name, class, autocomplete and ARIA
+ * attributes. Without a chosen country, or for one without subdivisions, the region select is
+ * disabled, so the form sends no region, and hidden (`options.regionField`, else the select and
+ * its labels).
+ */
+export async function bindCountryRegion(countrySelect, regionControl = null, options = {}) {
+  const locale = intlLocale(options.locale ?? (countrySelect.closest("[lang]")?.lang || undefined));
+  const tables = await loadPlaces();
+  fillSelect(countrySelect, countryList(tables, locale), countrySelect.value);
+  if (!regionControl) return { region: null, destroy() {} };
+
+  let region = regionControl;
+  if (!(region instanceof HTMLSelectElement)) {
+    region = document.createElement("select");
+    for (const { name, value } of regionControl.attributes) {
+      if (/^(id|name|class|autocomplete|required|form|title|aria-.*|data-.*)$/.test(name)) {
+        region.setAttribute(name, value);
+      }
+    }
+    region.append(new Option(options.regionPlaceholder ?? "", ""));
+    regionControl.replaceWith(region);
+  }
+  let wanted = regionControl.value; // kept when the chosen country has it
+  const update = () => {
+    const list = regionList(tables, countrySelect.value, locale);
+    fillSelect(region, list, wanted);
+    wanted = region.value;
+    region.disabled = list.length === 0;
+    for (const el of options.regionField ? [options.regionField] : [region, ...region.labels]) {
+      el.hidden = region.disabled;
+    }
+  };
+  const onRegionChange = () => {
+    wanted = region.value;
+  };
+  update();
+  countrySelect.addEventListener("change", update);
+  region.addEventListener("change", onRegionChange);
+  return {
+    region,
+    destroy() {
+      countrySelect.removeEventListener("change", update);
+      region.removeEventListener("change", onRegionChange);
+    },
+  };
+}
+
+function countryList(tables, locale) {
+  const names = displayNames(locale);
+  const list = Object.entries(tables.COUNTRIES).map(([code, english]) => ({
+    code,
+    name: names?.of(code) ?? english,
+  }));
+  return byName(list, locale);
+}
+
+function regionList(tables, country, locale) {
+  if (!Object.hasOwn(tables.REGIONS, country)) return [];
+  const list = tables.REGIONS[country].split("|").map((entry) => {
+    const space = entry.indexOf(" ");
+    return { code: `${country}-${entry.slice(0, space)}`, name: entry.slice(space + 1) };
+  });
+  return byName(list, locale);
+}
+
+/** Country names in `locale` from the browser's Intl, or null where it has no DisplayNames. */
+function displayNames(locale) {
+  if (typeof Intl.DisplayNames !== "function") return null;
+  return new Intl.DisplayNames(locale, { type: "region", fallback: "none" });
+}
+
+function byName(list, locale) {
+  const collator = new Intl.Collator(locale);
+  return list.sort((a, b) => collator.compare(a.name, b.name) || (a.code < b.code ? -1 : 1));
+}
+
+/** Replaces a select's options (except those with an empty value, its placeholders) with
+ *  `places`, selecting `keep` if it is one of them. */
+function fillSelect(select, places, keep) {
+  const placeholders = [...select.options].filter((option) => option.value === "");
+  select.replaceChildren(...placeholders, ...places.map(({ code, name }) => new Option(name, code)));
+  select.value = places.some((place) => place.code === keep) ? keep : "";
+}
+
+/** The language tag Intl gets: the first of an `Accept-Language` value, or the runtime's
+ *  default for none or one Intl refuses. */
+function intlLocale(locale) {
+  const tag = locale?.split(",")[0].split(";")[0].trim();
+  try {
+    return tag ? Intl.getCanonicalLocales(tag)[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function item(child) {
   const li = document.createElement("li");
   li.append(child);

@@ -248,6 +248,59 @@ mod tests {
         assert!(total > 5000, "{total} subdivisions");
     }
 
+    /// The browser package's selects (crates/cipgate-web/js/regions.js, generated from the
+    /// same list) offer exactly the countries and subdivisions these tables accept.
+    #[test]
+    fn the_browser_selects_offer_exactly_these_codes() {
+        const REGIONS_JS: &str = include_str!("../../../cipgate-web/js/regions.js");
+        // `  XX: "text",` lines of one `export const NAME = {` block.
+        let block = |name: &str| -> Vec<(&str, &str)> {
+            let start = format!("export const {name} = {{\n");
+            let (_, rest) = REGIONS_JS.split_once(start.as_str()).unwrap();
+            rest.lines()
+                .take_while(|line| *line != "};")
+                .map(|line| {
+                    let (code, text) = line.trim().split_once(": ").unwrap();
+                    (
+                        code,
+                        text.strip_prefix('"').unwrap().strip_suffix("\",").unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let countries = block("COUNTRIES");
+        let named: Vec<(&str, &str)> = COUNTRY_CODES
+            .iter()
+            .copied()
+            .zip(COUNTRY_NAMES.iter().copied())
+            .collect();
+        assert_eq!(countries, named);
+
+        let mut offered = std::collections::BTreeSet::new();
+        for (country, list) in block("REGIONS") {
+            for region in list.split('|') {
+                let (suffix, name) = region.split_once(' ').unwrap();
+                assert!(!name.is_empty(), "{country}-{suffix}");
+                assert!(
+                    offered.insert(format!("{country}-{suffix}")),
+                    "{country}-{suffix}"
+                );
+            }
+        }
+        let mut accepted = std::collections::BTreeSet::new();
+        for (country, text) in SUBDIVISIONS {
+            for padded in records(text, SUBDIVISION_WIDTH) {
+                accepted.insert(format!("{country}-{}", padded.trim_end_matches(' ')));
+            }
+        }
+        let missing: Vec<_> = accepted.difference(&offered).collect();
+        let unknown: Vec<_> = offered.difference(&accepted).collect();
+        assert!(
+            missing.is_empty() && unknown.is_empty(),
+            "not offered: {missing:?}; offered but refused: {unknown:?}"
+        );
+    }
+
     #[test]
     fn calling_codes_are_sorted_prefix_free_and_iso() {
         let codes: Vec<&str> = CALLING_CODES.iter().map(|(c, _)| *c).collect();
