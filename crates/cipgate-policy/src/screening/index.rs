@@ -14,33 +14,39 @@ use crate::ir::NameIndex;
 /// only as they are (their deletions would be shared by most names).
 const MIN_VARIANT_CHARS: usize = 4;
 
-/// FNV-1a of a token variant; a collision only adds a candidate, which scoring then rejects.
-fn variant_hash(chars: impl Iterator<Item = char>) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    let mut buf = [0u8; 4];
-    for c in chars {
-        for b in c.encode_utf8(&mut buf).bytes() {
-            hash ^= u32::from(b);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
+/// FNV-1a's starting state.
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+
+/// FNV-1a of `bytes` continued from `hash`: the hash of a text is the hash of its start
+/// continued with the rest, which makes deletions and joined tokens cheap to hash.
+fn fnv(mut hash: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
     }
     hash
+}
+
+/// FNV-1a of a token variant's UTF-8; a collision only adds a candidate, which scoring then
+/// rejects.
+fn variant_hash(text: &str) -> u32 {
+    fnv(FNV_OFFSET, text.as_bytes())
 }
 
 /// The hashes of `token` and, for tokens of [`MIN_VARIANT_CHARS`] or more, of each spelling
 /// with one letter deleted.
 pub(crate) fn variant_hashes(token: &str) -> Vec<u32> {
-    let count = token.chars().count();
-    let mut hashes = vec![variant_hash(token.chars())];
-    if count >= MIN_VARIANT_CHARS {
-        for skip in 0..count {
-            hashes.push(variant_hash(
-                token
-                    .chars()
-                    .enumerate()
-                    .filter(|(i, _)| *i != skip)
-                    .map(|(_, c)| c),
-            ));
+    let mut hashes = Vec::with_capacity(token.len() + 1);
+    hashes.push(variant_hash(token));
+    if token.chars().nth(MIN_VARIANT_CHARS - 1).is_some() {
+        let bytes = token.as_bytes();
+        // The state after the letters before the deleted one, carried along.
+        let mut before = FNV_OFFSET;
+        for (at, c) in token.char_indices() {
+            let letter = bytes.get(at..at + c.len_utf8()).unwrap_or_default();
+            let after = bytes.get(at + c.len_utf8()..).unwrap_or_default();
+            hashes.push(fnv(before, after));
+            before = fnv(before, letter);
         }
     }
     hashes.sort_unstable();
@@ -85,7 +91,7 @@ pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
     if query.len() <= MAX_JOINED {
         for (i, a) in query.iter().enumerate() {
             for (_, b) in query.iter().enumerate().filter(|(j, _)| *j != i) {
-                look_up(variant_hash(a.chars().chain(b.chars())));
+                look_up(fnv(variant_hash(a), b.as_bytes()));
             }
         }
     }
@@ -188,7 +194,7 @@ pub(crate) fn build(names: &[&[Vec<String>]]) -> NameIndex {
         if *deletions {
             variants.extend(variant_hashes(key).into_iter().map(|h| (h, t)));
         } else {
-            variants.push((variant_hash(key.chars()), t));
+            variants.push((variant_hash(key), t));
         }
     }
     variants.sort_unstable();

@@ -409,6 +409,31 @@ proptest! {
     }
 
     #[test]
+    fn variant_hashes_are_fnv1a_of_each_spelling_with_one_letter_deleted(
+        token in "[a-z\u{e4}\u{e9}\u{3b1}-\u{3c9}\u{4e00}-\u{4e10}]{1,12}"
+    ) {
+        fn fnv1a(text: &str) -> u32 {
+            text.bytes().fold(0x811c_9dc5, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+        }
+        let chars: Vec<char> = token.chars().collect();
+        let mut expected = vec![fnv1a(&token)];
+        if chars.len() >= 4 {
+            for skip in 0..chars.len() {
+                let spelling: String = chars
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != skip)
+                    .map(|(_, c)| *c)
+                    .collect();
+                expected.push(fnv1a(&spelling));
+            }
+        }
+        expected.sort_unstable();
+        expected.dedup();
+        prop_assert_eq!(index::variant_hashes(&token), expected);
+    }
+
+    #[test]
     fn the_index_finds_a_hash_where_halving_does(
         hashes in prop::collection::vec(prop_oneof![any::<u32>(), 0u32..64, Just(u32::MAX)], 0..300),
         wanted in prop_oneof![any::<u32>(), 0u32..64, Just(u32::MAX), Just(0u32)],
