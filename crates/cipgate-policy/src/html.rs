@@ -90,7 +90,7 @@ fn is_same_origin(referer: &str, host: &str) -> bool {
 /// Minimal, legible, no external resource (a Content-Security-Policy may forbid them).
 const STYLE: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;max-width:40rem;\
 margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff}li{margin-bottom:.75rem}\
-small{color:#555}";
+small{color:#555}footer{overflow-wrap:anywhere}";
 
 impl Decision<'_> {
     /// The decision as a complete HTML5 page in its locale: a heading for its outcome, every
