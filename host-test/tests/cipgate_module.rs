@@ -174,7 +174,11 @@ fn the_module_answers_a_browser_with_the_page_of_the_same_decision() {
             .header("accept-language", "de")
             .header("referer", referer);
         let expected = native_in(EMBARGOED, Some("de"));
-        let exchange = module.instantiate(b"{}").unwrap().send(&delivery).unwrap();
+        let exchange = module
+            .instantiate(br#"{"decision_state":true}"#)
+            .unwrap()
+            .send(&delivery)
+            .unwrap();
         let Verdict::LocalReply {
             status,
             headers,
@@ -191,7 +195,7 @@ fn the_module_answers_a_browser_with_the_page_of_the_same_decision() {
         );
         assert_eq!(header(headers, "vary"), Some("accept, accept-language"));
         assert_eq!(String::from_utf8_lossy(body), expected.to_html(back));
-        // The decision kept for the audit trail is the JSON one, whatever the client reads.
+        // The decision kept in filter state is the JSON one, whatever the client reads.
         let kept = &exchange.filter_state[&vec!["cipgate.decision".to_owned()]];
         assert_eq!(String::from_utf8_lossy(kept), expected.to_json());
     }
