@@ -162,6 +162,46 @@ fn the_module_answers_in_the_language_the_client_accepts() {
 }
 
 #[test]
+fn the_module_answers_a_browser_with_the_page_of_the_same_decision() {
+    let module = support::cipgate();
+    let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (referer, back) in [
+        ("http://localhost/form", "http://localhost/form"),
+        ("https://elsewhere.example/form", "/signup"),
+    ] {
+        let delivery = request(EMBARGOED)
+            .header("accept", firefox)
+            .header("accept-language", "de")
+            .header("referer", referer);
+        let expected = native_in(EMBARGOED, Some("de"));
+        let exchange = module
+            .instantiate(br#"{"decision_state":true}"#)
+            .unwrap()
+            .send(&delivery)
+            .unwrap();
+        let Verdict::LocalReply {
+            status,
+            headers,
+            body,
+            ..
+        } = &exchange.verdict
+        else {
+            panic!("a blocked signup was not answered: {:?}", exchange.verdict);
+        };
+        assert_eq!(*status, u32::from(expected.status));
+        assert_eq!(
+            header(headers, "content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(header(headers, "vary"), Some("accept, accept-language"));
+        assert_eq!(String::from_utf8_lossy(body), expected.to_html(back));
+        // The decision kept in filter state is the JSON one, whatever the client reads.
+        let kept = &exchange.filter_state[&vec!["cipgate.decision".to_owned()]];
+        assert_eq!(String::from_utf8_lossy(kept), expected.to_json());
+    }
+}
+
+#[test]
 fn the_module_counts_decisions_and_leaves_an_audit_record_in_filter_state() {
     let mut filter = support::cipgate().instantiate(b"{}").unwrap();
     let configured = filter.logs();

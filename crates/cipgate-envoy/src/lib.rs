@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod config;
 pub mod geo;
 pub mod profile;
+pub mod reply;
 
 use audit::{AuditRecord, PiiHashes};
 use cipgate_policy::{
@@ -183,6 +184,7 @@ impl RootContext for Root {
             path: String::new(),
             arrived_ms: None,
             body_size: 0,
+            answer: reply::Answer::Json,
         }))
     }
 
@@ -233,6 +235,8 @@ struct Signup {
     /// Milliseconds since the Unix epoch when the request headers arrived.
     arrived_ms: Option<i64>,
     body_size: usize,
+    /// JSON, or a page for a browser that asked for HTML.
+    answer: reply::Answer,
 }
 
 impl Context for Signup {}
@@ -319,6 +323,13 @@ impl Signup {
             self.arrived_ms = now_millis();
             self.gateway_facts(&filter.config, &values)
         })?;
+        let accept = values("accept");
+        self.answer = reply::Answer::of_request(
+            (!accept.is_empty()).then(|| accept.join(", ")).as_deref(),
+            first("referer").as_deref(),
+            first(":authority").as_deref(),
+            &self.path,
+        );
 
         // The query is checked first: a field smuggled into the URL is refused whatever the
         // body says.
@@ -528,14 +539,7 @@ impl Signup {
         }
 
         if let (true, Some(json)) = (blocked, &json) {
-            return span(Stage::LocalReply, || {
-                self.reply(
-                    filter,
-                    u32::from(decision.status),
-                    decision.outcome.as_str(),
-                    json.as_bytes(),
-                )
-            });
+            return span(Stage::LocalReply, || self.reply(decision, json));
         }
         let mut tags = vec![
             (OUTCOME_HEADER, decision.outcome.as_str().to_owned()),
@@ -560,20 +564,11 @@ impl Signup {
         Action::Continue
     }
 
-    fn reply(&mut self, filter: &Filter, status: u32, outcome: &str, body: &[u8]) -> Action {
+    /// Answers a blocked signup as the client asked: the decision JSON or its page.
+    fn reply(&mut self, decision: &Decision, json: &str) -> Action {
         self.state = State::Replied;
-        let headers = vec![
-            ("content-type", "application/json"),
-            ("cache-control", "no-store"),
-            (OUTCOME_HEADER, outcome),
-            (POLICY_HEADER, filter.policy.sha256()),
-        ];
-        if let Err(s) = hostcalls::send_http_response(status, headers, Some(body)) {
-            log(
-                LogLevel::Error,
-                &format!("cipgate: sending the reply failed: {s:?}"),
-            );
-        }
+        let reply = reply::blocked(&self.answer, decision, json);
+        reply::send(u32::from(decision.status), &reply);
         Action::Pause
     }
 
@@ -589,17 +584,7 @@ impl Signup {
             }
         }
         self.state = State::Replied;
-        let body = br#"{"error":"filter_failure","status":503,"message":"The signup could not be checked; please try again later."}"#;
-        let headers = vec![
-            ("content-type", "application/json"),
-            ("cache-control", "no-store"),
-        ];
-        if let Err(s) = hostcalls::send_http_response(503, headers, Some(body)) {
-            log(
-                LogLevel::Error,
-                &format!("cipgate: sending the reply failed: {s:?}"),
-            );
-        }
+        reply::send(503, &reply::filter_failure());
         Action::Pause
     }
 }

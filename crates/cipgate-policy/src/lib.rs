@@ -24,6 +24,7 @@ pub mod dfa;
 pub mod document;
 mod eval;
 pub mod formats;
+pub mod html;
 pub mod image;
 pub mod ir;
 mod json_text;
@@ -33,6 +34,7 @@ pub mod query;
 pub mod screening;
 pub mod tables;
 pub mod value;
+mod weighted;
 
 #[cfg(feature = "compiler")]
 pub use compile::{compile, compile_with, Compiled, Diagnostic, Diagnostics, ListFiles};

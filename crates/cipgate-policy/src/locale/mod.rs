@@ -2,12 +2,14 @@
 //! (the first is its default) and gives every message in each; cipgate's own texts (the
 //! reject reasons) are in [`texts`]. Which locale a request gets is chosen here, once, from
 //! what the client asks for (an `Accept-Language` value, a page's `lang`, `--locale`), so
-//! every runtime picks the same.
+//! every runtime picks the same. The reader of weighted header lists is shared with the
+//! `Accept` reader of the HTML answer (`weighted.rs`).
 
 mod texts;
 
-pub(crate) use texts::reject_message;
+use crate::weighted::{self, Element};
 pub use texts::BUILT_IN;
+pub(crate) use texts::{page_text, reject_message, PageText};
 
 /// The locale of a policy that declares none.
 pub const DEFAULT: &str = "en";
@@ -77,30 +79,20 @@ struct Range<'a> {
 }
 
 /// The ranges of an `Accept-Language` value, `None` for an element that does not parse.
-/// Empty elements (`de,,en`) are skipped, as RFC 9110 asks of recipients.
 fn ranges(value: &str) -> impl Iterator<Item = Option<Range<'_>>> {
-    value
-        .split(',')
-        .map(|element| element.trim_matches([' ', '\t']))
-        .filter(|element| !element.is_empty())
-        .map(range)
+    weighted::elements(value).map(|element| range(element?))
 }
 
-fn range(element: &str) -> Option<Range<'_>> {
-    let (tag, weight) = match element.split_once(';') {
-        Some((tag, params)) => (tag.trim_end_matches([' ', '\t']), Some(params)),
-        None => (element, None),
-    };
-    let weight = match weight {
-        None => 1000,
-        Some(params) => {
-            let params = params.trim_start_matches([' ', '\t']);
-            let q = params
-                .strip_prefix("q=")
-                .or_else(|| params.strip_prefix("Q="))?;
-            qvalue(q)?
-        }
-    };
+/// A language range takes no parameter but its weight.
+fn range(element: Element<'_>) -> Option<Range<'_>> {
+    let Element {
+        item: tag,
+        has_params,
+        weight,
+    } = element;
+    if has_params {
+        return None;
+    }
     if tag == "*" {
         return Some(Range {
             primary: tag,
@@ -117,24 +109,6 @@ fn range(element: &str) -> Option<Range<'_>> {
         return None;
     }
     Some(Range { primary, weight })
-}
-
-/// `0`, `0.5`, `0.125`, `1`, `1.000`, in thousandths.
-fn qvalue(q: &str) -> Option<u16> {
-    let (whole, fraction) = q.split_once('.').unwrap_or((q, ""));
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let thousandths = fraction
-        .bytes()
-        .chain(std::iter::repeat(b'0'))
-        .take(3)
-        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! cipgate's own texts that reach a decision (the messages of the reject reasons), one table
-//! per locale. A locale is built in when it has a table here; a policy may declare only
+//! cipgate's own texts that reach a person: the messages of the reject reasons and the words
+//! of the HTML answer page (`html.rs`), one table per locale. A locale is built in when it has a table here; a policy may declare only
 //! built-in locales, and the image validator checks that too.
 
 use crate::decision::RejectReason;
@@ -12,6 +12,87 @@ pub(crate) fn reject_message(reason: RejectReason, locale: &str) -> &'static str
     match locale {
         "de" => de(reason),
         _ => en(reason),
+    }
+}
+
+/// The words of the HTML page a gateway answers a browser with, around the decision's
+/// messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageText {
+    /// Title and heading of a denied signup.
+    Denied,
+    /// Title and heading of an incomplete signup.
+    Incomplete,
+    /// Title and heading of a request refused for its form (unreadable, too large, encoded).
+    Refused,
+    /// Title and heading of a signup that was let through (audit mode never shows a page,
+    /// but every outcome has words).
+    Received,
+    /// Before the list of what to fix.
+    CorrectThese,
+    /// Before the list of reasons a denied signup was refused for.
+    Reasons,
+    /// Labels the field a message is about.
+    Field,
+    /// Labels the rule id.
+    Rule,
+    /// Labels the policy in the footer.
+    Policy,
+    /// The link back to the form.
+    GoBack,
+}
+
+#[cfg(test)]
+const ALL_PAGE_TEXTS: [PageText; 10] = [
+    PageText::Denied,
+    PageText::Incomplete,
+    PageText::Refused,
+    PageText::Received,
+    PageText::CorrectThese,
+    PageText::Reasons,
+    PageText::Field,
+    PageText::Rule,
+    PageText::Policy,
+    PageText::GoBack,
+];
+
+/// A word of the HTML page in `locale`, one of [`BUILT_IN`] (English otherwise).
+pub(crate) fn page_text(text: PageText, locale: &str) -> &'static str {
+    match locale {
+        "de" => page_de(text),
+        _ => page_en(text),
+    }
+}
+
+fn page_en(text: PageText) -> &'static str {
+    match text {
+        PageText::Denied => "Your signup could not be accepted",
+        PageText::Incomplete => "Your signup is incomplete",
+        PageText::Refused => "Your signup could not be read",
+        PageText::Received => "Your signup was received",
+        PageText::CorrectThese => "Please correct the following and send the form again:",
+        PageText::Reasons => "It was refused for these reasons:",
+        PageText::Field => "Field",
+        PageText::Rule => "Rule",
+        PageText::Policy => "Policy",
+        PageText::GoBack => "Go back to the form",
+    }
+}
+
+fn page_de(text: PageText) -> &'static str {
+    match text {
+        PageText::Denied => "Ihre Registrierung kann nicht angenommen werden",
+        PageText::Incomplete => "Ihre Registrierung ist unvollständig",
+        PageText::Refused => "Ihre Registrierung konnte nicht gelesen werden",
+        PageText::Received => "Ihre Registrierung ist eingegangen",
+        PageText::CorrectThese => {
+            "Bitte korrigieren Sie Folgendes und senden Sie das Formular erneut:"
+        }
+        PageText::Reasons => "Sie wurde aus diesen Gründen abgelehnt:",
+        PageText::Field => "Feld",
+        PageText::Rule => "Regel",
+        PageText::Policy => "Richtlinie",
+        PageText::GoBack => "Zurück zum Formular",
     }
 }
 
@@ -64,17 +145,30 @@ mod tests {
     use super::*;
     use crate::decision::ALL_REJECT_REASONS;
 
+    /// Each locale has a non-empty text of its own (none left in another language).
+    fn assert_translated(what: &str, texts: &[&str]) {
+        for (i, text) in texts.iter().enumerate() {
+            assert!(!text.is_empty(), "{what}");
+            assert!(
+                !texts.iter().skip(i + 1).any(|other| other == text),
+                "{what} is not translated: {text}"
+            );
+        }
+    }
+
     #[test]
     fn every_built_in_locale_has_its_own_text_for_every_reason() {
         for reason in ALL_REJECT_REASONS {
             let texts: Vec<&str> = BUILT_IN.iter().map(|l| reject_message(reason, l)).collect();
-            for (i, text) in texts.iter().enumerate() {
-                assert!(!text.is_empty(), "{reason:?}");
-                assert!(
-                    !texts.iter().skip(i + 1).any(|other| other == text),
-                    "{reason:?} is not translated: {text}"
-                );
-            }
+            assert_translated(&format!("{reason:?}"), &texts);
+        }
+    }
+
+    #[test]
+    fn every_built_in_locale_has_every_text_of_the_page() {
+        for text in ALL_PAGE_TEXTS {
+            let texts: Vec<&str> = BUILT_IN.iter().map(|l| page_text(text, l)).collect();
+            assert_translated(&format!("{text:?}"), &texts);
         }
     }
 }
