@@ -4,6 +4,9 @@ pub mod dfa_build;
 mod diagnostics;
 pub mod list_files;
 mod lower;
+mod shape;
+mod syntax;
+mod values;
 pub mod vocabulary;
 mod yaml;
 

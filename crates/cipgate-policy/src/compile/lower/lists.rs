@@ -2,6 +2,7 @@
 //! the code tables), reason, citation, and the outcome, message and dates it may carry.
 
 use super::super::diagnostics::Position;
+use super::super::values::ReadValues;
 use super::super::vocabulary::{
     names, ENTRY_KEYS, ENTRY_OUTCOMES, LIST_KEYS, LIST_TYPES, NAMES_LIST_KEYS,
 };
@@ -102,7 +103,7 @@ impl Lowering<'_> {
         let name = self.text(node, "`type`")?;
         let found = LIST_TYPES.iter().find(|(n, _)| *n == name);
         if found.is_none() {
-            let help = match super::closest(&name, types.iter().copied()) {
+            let help = match super::super::diagnostics::closest(&name, types.iter().copied()) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => format!("the list types are {}", types.join(", ")),
             };

@@ -1,6 +1,7 @@
 //! Lowering `locales:` and every `message:`: a message is one text when the policy has one
 //! locale, else a mapping with exactly the policy's locales (`{en: ..., de: ...}`).
 
+use super::super::values::ReadValues;
 use super::super::yaml::{Node, NodeKind};
 use super::Lowering;
 use crate::ir::Localized;

@@ -3,9 +3,11 @@
 //! name reduced to its matching tokens, and the scores the list acts on.
 
 use super::super::list_files::{self, ListedParty};
+use super::super::syntax::Name;
+use super::super::values::ReadValues;
 use super::super::vocabulary::PARTY_KEYS;
 use super::super::yaml::{Key, Node};
-use super::Kind;
+use super::conditions::Kind;
 use super::{Lowering, Scope};
 use crate::formats;
 use crate::ir::{EntryValue, Format, ListEntry, ListVersion, NameIndex, Party, Screening};
@@ -147,8 +149,8 @@ impl Lowering<'_> {
     }
 
     /// The applicant's country field that a names-list test compares with a hit's countries.
-    pub(super) fn screened_country(&mut self, value: &Node, scope: &Scope) -> Option<usize> {
-        let f = self.field_in_scope(value, scope)?;
+    pub(super) fn screened_country(&mut self, value: &Name, scope: &Scope) -> Option<usize> {
+        let f = self.field_name_in_scope(value, scope)?;
         if !self.field_kind(f).is_country() {
             self.error(value.at, "`country` needs a field with `format: country`");
             return None;
@@ -157,8 +159,8 @@ impl Lowering<'_> {
     }
 
     /// The applicant's date-of-birth field that a names-list test compares with a hit's dates.
-    pub(super) fn screened_date_of_birth(&mut self, value: &Node, scope: &Scope) -> Option<usize> {
-        let f = self.field_in_scope(value, scope)?;
+    pub(super) fn screened_date_of_birth(&mut self, value: &Name, scope: &Scope) -> Option<usize> {
+        let f = self.field_name_in_scope(value, scope)?;
         if self.field_kind(f) != Kind::Text(Some(Format::Date)) {
             self.error(
                 value.at,
