@@ -2,6 +2,7 @@
 //! on the way and collecting every error rather than stopping at the first.
 
 use super::diagnostics::Diagnostic;
+use super::error_codes::ErrorCode;
 use super::shape;
 use super::syntax::CondSyntax;
 use super::values::ReadValues;
@@ -41,7 +42,11 @@ pub fn lower(root: &Node, files: &dyn ListFiles) -> Result<PolicyIr, Vec<Diagnos
             let mut errors = l.errors;
             errors.sort_by_key(|d| d.at);
             if errors.is_empty() {
-                errors.push(Diagnostic::new(root.at, "the policy is incomplete"));
+                errors.push(Diagnostic::new(
+                    ErrorCode::Internal,
+                    root.at,
+                    "the policy is incomplete",
+                ));
             }
             Err(errors)
         }
@@ -95,6 +100,7 @@ impl Lowering<'_> {
             Some(n) => {
                 if !matches!(&n.kind, NodeKind::Scalar { text, .. } if text == "1") {
                     self.error_help(
+                        ErrorCode::UnknownWord,
                         n.at,
                         "unknown policy language version",
                         "this compiler reads `cipgate: 1`",
@@ -102,6 +108,7 @@ impl Lowering<'_> {
                 }
             }
             None => self.error_help(
+                ErrorCode::MissingKey,
                 root.at,
                 "the policy does not say which language version it is written in",
                 "start the file with `cipgate: 1`",
@@ -111,6 +118,7 @@ impl Lowering<'_> {
         if let (Some(id), Some(n)) = (&id, get("id")) {
             if !is_identifier(id) {
                 self.error_help(
+                    ErrorCode::BadName,
                     n.at,
                     format!("the policy id `{id}` has characters that are not allowed"),
                     "use lower-case letters, digits, `-` and `.`",
@@ -131,6 +139,7 @@ impl Lowering<'_> {
             Some(n) => self.input(n, &citation_default),
             None => {
                 self.error_help(
+                    ErrorCode::MissingKey,
                     root.at,
                     "the policy has no `input` section",
                     "declare the fields the policy reads under `input: fields:`",
@@ -152,7 +161,7 @@ impl Lowering<'_> {
         let rules = match get("rules") {
             Some(n) => self.rules(n),
             None => {
-                self.error(root.at, "the policy has no `rules`");
+                self.error(ErrorCode::MissingKey, root.at, "the policy has no `rules`");
                 Vec::new()
             }
         };
@@ -180,7 +189,11 @@ impl Lowering<'_> {
         match node {
             Some(n) => self.nonblank(n, &format!("`{key}`")),
             None => {
-                self.error(parent.at, format!("the policy has no `{key}`"));
+                self.error(
+                    ErrorCode::MissingKey,
+                    parent.at,
+                    format!("the policy has no `{key}`"),
+                );
                 None
             }
         }
@@ -204,10 +217,12 @@ impl Lowering<'_> {
                     };
                     match CONTENT_TYPES.iter().find(|(name, _)| *name == text) {
                         Some((_, format)) => content_types.push(*format),
-                        None => self.error_help(
+                        None => self.unknown_word(
                             item.at,
                             format!("cipgate cannot read `{text}` bodies"),
-                            format!("use {}", names(CONTENT_TYPES).join(" and/or ")),
+                            &text,
+                            &names(CONTENT_TYPES),
+                            || format!("use {}", names(CONTENT_TYPES).join(" and/or ")),
                         ),
                     }
                 }
@@ -224,7 +239,7 @@ impl Lowering<'_> {
         };
         match get("fields") {
             Some(n) => self.declare_fields(n, None, citation_default),
-            None => self.error(node.at, "`input` has no `fields`"),
+            None => self.error(ErrorCode::MissingKey, node.at, "`input` has no `fields`"),
         }
         Some(Input {
             content_types,

@@ -4,6 +4,7 @@
 //! checks that know the fields, lists and named conditions come after (`lower/conditions.rs`).
 
 use super::diagnostics::Diagnostic;
+use super::error_codes::ErrorCode;
 use super::syntax::{CondSyntax, Name, ScreeningSyntax, SubjectSyntax, TestSyntax, TestValue};
 use super::values::ReadValues;
 use super::vocabulary::{
@@ -57,6 +58,7 @@ impl Shape<'_> {
         );
         if entries.len() > 1 && !item {
             self.error_help(
+                ErrorCode::ConditionForm,
                 node.at,
                 format!("`{}` must stand alone in its condition", key.text),
                 "wrap several conditions in `all:` or `any:`",
@@ -68,6 +70,7 @@ impl Shape<'_> {
                 let items = self.sequence(value, &format!("`{}`", key.text))?;
                 if items.is_empty() {
                     self.error(
+                        ErrorCode::Empty,
                         value.at,
                         format!("`{}` needs at least one condition", key.text),
                     );
@@ -94,6 +97,7 @@ impl Shape<'_> {
                 let list = self.name(value, "a field name")?;
                 let Some((_, inner)) = entries.iter().find(|(k, _)| k.text == ELEMENT_KEY) else {
                     self.error_help(
+                        ErrorCode::ConditionForm,
                         node.at,
                         format!("`{}` needs a `where:` condition", key.text),
                         "say what each element must satisfy",
@@ -115,6 +119,9 @@ impl Shape<'_> {
         let mut allowed = names(SUBJECTS);
         allowed.extend(names(TESTS));
         allowed.extend(names(SCREENING));
+        // Never found here (a combinator makes the condition one), but suggested for a
+        // misspelt one.
+        allowed.extend(names(COMBINATORS));
         allowed.push(ELEMENT_KEY);
         self.known_keys(entries, &allowed, "a condition");
         let subjects: Vec<(SubjectWord, &Node)> = entries
@@ -131,11 +138,12 @@ impl Shape<'_> {
             })
             .collect();
         let [(subject, subject_value)] = subjects.as_slice() else {
-            self.error_help(node.at, "a condition needs exactly one subject", "start it with `field:`, `fact:`, `calling_country:` or `subdivision_country:` (or use all/any/not/condition)");
+            self.error_help(ErrorCode::ConditionForm, node.at, "a condition needs exactly one subject", "start it with `field:`, `fact:`, `calling_country:` or `subdivision_country:` (or use all/any/not/condition)");
             return None;
         };
         let [(test_key, test, value)] = tests.as_slice() else {
             self.error_help(
+                ErrorCode::ConditionForm,
                 node.at,
                 "a condition needs exactly one test",
                 format!("the tests are: {}", names(TESTS).join(", ")),
@@ -192,6 +200,7 @@ impl Shape<'_> {
                 let items = self.sequence(value, "`in`")?;
                 if items.is_empty() {
                     self.error(
+                        ErrorCode::NeverTrue,
                         value.at,
                         "this condition can never be true: `in` has no values",
                     );
@@ -218,6 +227,7 @@ impl Shape<'_> {
                     match formats::parse_network(&text) {
                         Some(n) => networks.push(n),
                         None => self.error_help(
+                            ErrorCode::BadValue,
                             item.at,
                             format!("`{text}` is not a network"),
                             "write networks in CIDR form, like 192.0.2.0/24 or 2001:db8::/32",

@@ -2,6 +2,7 @@
 //! a yes/no, a number), reported where it is wrong.
 
 use super::diagnostics::{closest, Diagnostic, Position};
+use super::error_codes::ErrorCode;
 use super::yaml::{Key, Node, NodeKind};
 use crate::ir::Scalar;
 
@@ -9,12 +10,18 @@ use crate::ir::Scalar;
 pub(super) trait ReadValues {
     fn report(&mut self, diagnostic: Diagnostic);
 
-    fn error(&mut self, at: Position, message: impl Into<String>) {
-        self.report(Diagnostic::new(at, message));
+    fn error(&mut self, code: ErrorCode, at: Position, message: impl Into<String>) {
+        self.report(Diagnostic::new(code, at, message));
     }
 
-    fn error_help(&mut self, at: Position, message: impl Into<String>, help: impl Into<String>) {
-        self.report(Diagnostic::new(at, message).with_help(help));
+    fn error_help(
+        &mut self,
+        code: ErrorCode,
+        at: Position,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        self.report(Diagnostic::new(code, at, message).with_help(help));
     }
 
     fn mapping<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Key, Node)]> {
@@ -22,6 +29,7 @@ pub(super) trait ReadValues {
             NodeKind::Map(entries) => Some(entries),
             _ => {
                 self.error(
+                    ErrorCode::WrongShape,
                     node.at,
                     format!(
                         "{what} must be a mapping of `key: value` lines, not {}",
@@ -38,6 +46,7 @@ pub(super) trait ReadValues {
             NodeKind::Seq(items) => Some(items),
             _ => {
                 self.error(
+                    ErrorCode::WrongShape,
                     node.at,
                     format!(
                         "{what} must be a list (`- item` lines or `[a, b]`), not {}",
@@ -54,8 +63,14 @@ pub(super) trait ReadValues {
             if !allowed.contains(&key.text.as_str()) {
                 let msg = format!("unknown key `{}` in {what}", key.text);
                 match closest(&key.text, allowed.iter().copied()) {
-                    Some(c) => self.error_help(key.at, msg, format!("did you mean `{c}`?")),
+                    Some(c) => self.error_help(
+                        ErrorCode::UnknownKey,
+                        key.at,
+                        msg,
+                        format!("did you mean `{c}`?"),
+                    ),
                     None => self.error_help(
+                        ErrorCode::UnknownKey,
                         key.at,
                         msg,
                         format!("the keys here are: {}", allowed.join(", ")),
@@ -83,7 +98,12 @@ pub(super) trait ReadValues {
             Some(c) => format!("did you mean `{c}`?"),
             None => format!("the {what}s here are {}", all.join(", ")),
         };
-        self.error_help(at, format!("unknown {what} `{text}`"), help);
+        self.error_help(
+            ErrorCode::UnknownWord,
+            at,
+            format!("unknown {what} `{text}`"),
+            help,
+        );
         None
     }
 
@@ -101,7 +121,7 @@ pub(super) trait ReadValues {
             Some(c) => format!("did you mean `{c}`?"),
             None => otherwise(),
         };
-        self.error_help(at, message, help);
+        self.error_help(ErrorCode::UnknownWord, at, message, help);
     }
 
     fn text(&mut self, node: &Node, what: &str) -> Option<String> {
@@ -109,6 +129,7 @@ pub(super) trait ReadValues {
             NodeKind::Scalar { text, .. } => Some(text.clone()),
             _ => {
                 self.error(
+                    ErrorCode::WrongShape,
                     node.at,
                     format!("{what} must be a single value, not {}", node.describe()),
                 );
@@ -120,7 +141,11 @@ pub(super) trait ReadValues {
     fn nonblank(&mut self, node: &Node, what: &str) -> Option<String> {
         let text = self.text(node, what)?;
         if text.trim().is_empty() {
-            self.error(node.at, format!("{what} must not be empty"));
+            self.error(
+                ErrorCode::Empty,
+                node.at,
+                format!("{what} must not be empty"),
+            );
             return None;
         }
         Some(text.trim().to_string())
@@ -132,6 +157,7 @@ pub(super) trait ReadValues {
             NodeKind::Scalar { text, plain: true } if text == "false" => Some(false),
             _ => {
                 self.error_help(
+                    ErrorCode::WrongShape,
                     node.at,
                     format!("{what} must be true or false"),
                     "write `true` or `false`, without quotes",
@@ -149,7 +175,11 @@ pub(super) trait ReadValues {
                 }
             }
         }
-        self.error(node.at, format!("{what} must be a number"));
+        self.error(
+            ErrorCode::WrongShape,
+            node.at,
+            format!("{what} must be a number"),
+        );
         None
     }
 
@@ -157,6 +187,7 @@ pub(super) trait ReadValues {
         let n = self.number(node, what)?;
         if n.fract() != 0.0 || n < f64::from(min) || n > f64::from(max) {
             self.error(
+                ErrorCode::OutOfRange,
                 node.at,
                 format!("{what} must be a whole number from {min} to {max}"),
             );
@@ -181,6 +212,7 @@ pub(super) trait ReadValues {
             NodeKind::Scalar { text, plain: false } => Some(Scalar::String(text.clone())),
             _ => {
                 self.error(
+                    ErrorCode::WrongShape,
                     node.at,
                     format!("expected a single value here, not {}", node.describe()),
                 );

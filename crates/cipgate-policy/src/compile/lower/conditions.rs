@@ -3,6 +3,7 @@
 //! scope), and each test's value type-checked against what its subject holds; then lowered.
 
 use super::super::diagnostics::{closest, Position};
+use super::super::error_codes::ErrorCode;
 use super::super::shape;
 use super::super::syntax::{CondSyntax, Name, SubjectSyntax, TestSyntax, TestValue};
 use super::super::values::ReadValues;
@@ -88,7 +89,11 @@ impl Lowering<'_> {
                     Some(FieldType::List { .. })
                 ) {
                     let key = if *every { "every_item" } else { "any_item" };
-                    self.error(list.at, format!("`{key}` needs a field of `type: list`"));
+                    self.error(
+                        ErrorCode::TypeMismatch,
+                        list.at,
+                        format!("`{key}` needs a field of `type: list`"),
+                    );
                     return None;
                 }
                 // The evaluator reads each element of the list in place of any outer
@@ -133,6 +138,7 @@ impl Lowering<'_> {
             } = &mut predicate
             else {
                 self.error_help(
+                    ErrorCode::TypeMismatch,
                     extra.at,
                     format!("`{}` goes only with `in_list` on a names list", extra.key),
                     "it names the applicant's field that a listed party may share",
@@ -154,13 +160,18 @@ impl Lowering<'_> {
     fn named_condition(&mut self, name: &Name, scope: &Scope) -> Option<Cond> {
         let (at, name) = (name.at, &name.text);
         if self.expanding.contains(name) {
-            self.error(at, format!("the condition `{name}` refers to itself"));
+            self.error(
+                ErrorCode::Cycle,
+                at,
+                format!("the condition `{name}` refers to itself"),
+            );
             return None;
         }
         let Some(def) = self.conditions.get(name).cloned() else {
             let hint =
                 closest(name, self.conditions.keys().map(String::as_str)).map(str::to_string);
             self.error_help(
+                ErrorCode::UnknownName,
                 at,
                 format!("unknown condition `{name}`"),
                 hint.map_or("define it under `conditions:`".to_string(), |h| {
@@ -212,6 +223,7 @@ impl Lowering<'_> {
             SubjectWord::CallingCountry => {
                 if format != Some(Format::Phone) {
                     self.error(
+                        ErrorCode::TypeMismatch,
                         name.at,
                         "`calling_country` needs a field with `format: phone`",
                     );
@@ -222,6 +234,7 @@ impl Lowering<'_> {
             SubjectWord::SubdivisionCountry => {
                 if format != Some(Format::Subdivision) {
                     self.error(
+                        ErrorCode::TypeMismatch,
                         name.at,
                         "`subdivision_country` needs a field with `format: subdivision`",
                     );
@@ -251,6 +264,7 @@ impl Lowering<'_> {
         let at = test.at;
         let mismatch = |l: &mut Lowering, what: &str| {
             l.error(
+                ErrorCode::TypeMismatch,
                 at,
                 format!(
                     "`{}` cannot test {}: {what}",
@@ -301,7 +315,7 @@ impl Lowering<'_> {
                             CompareOp::Gte => max.is_some_and(|m| n > m),
                         };
                         if never {
-                            self.error(at, format!("this condition can never be true: the field only takes values from {} to {}", min.map_or("any".into(), |m| m.to_string()), max.map_or("any".into(), |m| m.to_string())));
+                            self.error(ErrorCode::NeverTrue, at, format!("this condition can never be true: the field only takes values from {} to {}", min.map_or("any".into(), |m| m.to_string()), max.map_or("any".into(), |m| m.to_string())));
                             return None;
                         }
                         n
@@ -312,6 +326,7 @@ impl Lowering<'_> {
                             Some(t) => t as f64,
                             None => {
                                 self.error_help(
+                                    ErrorCode::BadValue,
                                     at,
                                     format!("`{text}` is not a date"),
                                     "write dates as 2026-01-31 or 2026-01-31T12:00:00Z",
@@ -372,6 +387,7 @@ impl Lowering<'_> {
             // reported rather than a panic.
             _ => {
                 self.error(
+                    ErrorCode::Internal,
                     at,
                     "internal error: a test and its value do not fit together",
                 );
@@ -390,6 +406,7 @@ impl Lowering<'_> {
             let hint =
                 closest(name, self.list_index.keys().map(String::as_str)).map(str::to_string);
             self.error_help(
+                ErrorCode::UnknownName,
                 at,
                 format!("unknown list `{name}`"),
                 hint.map_or("define it under `lists:`".to_string(), |h| {
@@ -414,6 +431,7 @@ impl Lowering<'_> {
         };
         if !fits {
             self.error(
+                ErrorCode::TypeMismatch,
                 at,
                 format!(
                     "`in_list` cannot test {}: `{name}` is a list of {}",
@@ -435,6 +453,7 @@ impl Lowering<'_> {
         }
         if self.lists.get(list).is_some_and(|l| l.entries.is_empty()) {
             self.error(
+                ErrorCode::NeverTrue,
                 at,
                 format!("this condition can never be true: the list `{name}` is empty"),
             );
@@ -458,7 +477,7 @@ impl Lowering<'_> {
             (Kind::Number { .. }, Scalar::Number(_)) => true,
             (Kind::Enum(values), Scalar::String(v)) => {
                 if !values.contains(v) {
-                    self.error_help(at, format!("this condition can never be true: `{v}` is not one of the field's values"), format!("the values are: {}", values.join(", ")));
+                    self.error_help(ErrorCode::NeverTrue, at, format!("this condition can never be true: `{v}` is not one of the field's values"), format!("the values are: {}", values.join(", ")));
                     return None;
                 }
                 true
@@ -477,6 +496,7 @@ impl Lowering<'_> {
                 Scalar::String(_) => "text",
             };
             self.error(
+                ErrorCode::TypeMismatch,
                 at,
                 format!(
                     "type mismatch: the subject is {}, the value is {given}",
@@ -504,7 +524,7 @@ impl Lowering<'_> {
                 ) = (a, b)
                 {
                     if sa == sb && va != vb && !matches!(sa, Subject::CallingCountry(_)) {
-                        self.error(at, "this condition can never be true: `all` asks for one value to equal two different values");
+                        self.error(ErrorCode::NeverTrue, at, "this condition can never be true: `all` asks for one value to equal two different values");
                     }
                 }
             }

@@ -2,6 +2,7 @@
 //! (patterns checked to compile to a DFA), its message; and resolving the field names rules use.
 
 use super::super::diagnostics::{closest, Position};
+use super::super::error_codes::ErrorCode;
 use super::super::syntax::Name;
 use super::super::values::ReadValues;
 use super::super::vocabulary::{
@@ -36,6 +37,7 @@ impl Lowering<'_> {
             };
             if !is_field_name(&key.text) {
                 self.error_help(
+                    ErrorCode::BadName,
                     key.at,
                     format!("`{}` is not a valid field name", key.text),
                     "use letters, digits and `_`, with `.` between the parts",
@@ -43,7 +45,11 @@ impl Lowering<'_> {
                 continue;
             }
             if self.field_index.contains_key(&name) {
-                self.error(key.at, format!("the field `{name}` is declared twice"));
+                self.error(
+                    ErrorCode::DuplicateName,
+                    key.at,
+                    format!("the field `{name}` is declared twice"),
+                );
                 continue;
             }
             let Some(d) = self.mapping(decl, &format!("the declaration of `{name}`")) else {
@@ -60,7 +66,11 @@ impl Lowering<'_> {
                 Some(n) => match self.nonblank(n, "`form`") {
                     Some(f) if is_field_name(&f) => f.split('.').map(str::to_string).collect(),
                     Some(f) => {
-                        self.error(n.at, format!("`{f}` is not a valid form key"));
+                        self.error(
+                            ErrorCode::BadName,
+                            n.at,
+                            format!("`{f}` is not a valid form key"),
+                        );
                         segments.clone()
                     }
                     None => segments.clone(),
@@ -71,6 +81,7 @@ impl Lowering<'_> {
                 Some(n) => self.text(n, "`type`"),
                 None => {
                     self.error_help(
+                        ErrorCode::MissingKey,
                         key.at,
                         format!("the field `{name}` has no `type`"),
                         "add `type: string` (or boolean, number, enum, list)",
@@ -111,10 +122,15 @@ impl Lowering<'_> {
                                 }
                             }
                             if values.is_empty() {
-                                self.error(n.at, "an enum needs at least one value");
+                                self.error(
+                                    ErrorCode::Empty,
+                                    n.at,
+                                    "an enum needs at least one value",
+                                );
                             }
                         }
                         None => self.error_help(
+                            ErrorCode::MissingKey,
                             key.at,
                             format!("the enum field `{name}` has no `values`"),
                             "list the allowed values: `values: [a, b]`",
@@ -124,7 +140,11 @@ impl Lowering<'_> {
                 }
                 Some(FieldTypeWord::List) => {
                     if list.is_some() {
-                        self.error(key.at, "lists inside lists are not supported");
+                        self.error(
+                            ErrorCode::Unsupported,
+                            key.at,
+                            "lists inside lists are not supported",
+                        );
                     }
                     FieldType::List {
                         max_items: match get("max_items") {
@@ -150,6 +170,7 @@ impl Lowering<'_> {
                         match get("country") {
                             Some(c) => postal.push((self.fields.len(), c.clone())),
                             None => self.error_help(
+                                ErrorCode::MissingKey,
                                 n.at,
                                 "a postal code needs the field that holds its country",
                                 "add `country: customer.address.country`",
@@ -164,6 +185,7 @@ impl Lowering<'_> {
                         Some(p) => self.pattern(p).map(Format::Pattern),
                         None => {
                             self.error_help(
+                                ErrorCode::MissingKey,
                                 n.at,
                                 "`format: pattern` needs a `pattern`",
                                 "add `pattern: \"^[A-Z0-9]+$\"`",
@@ -176,13 +198,18 @@ impl Lowering<'_> {
             };
             if format.is_some() && ty != FieldType::String {
                 if let Some(n) = get("format").or(get("pattern")) {
-                    self.error(n.at, "formats apply to `type: string` fields only");
+                    self.error(
+                        ErrorCode::TypeMismatch,
+                        n.at,
+                        "formats apply to `type: string` fields only",
+                    );
                 }
             }
             let message = match get("message") {
                 Some(n) => self.message(n).unwrap_or_default(),
                 None => {
                     self.error_help(
+                        ErrorCode::MissingKey,
                         key.at,
                         format!("the field `{name}` has no `message`"),
                         "add the message a person sees when the value is not valid",
@@ -218,6 +245,7 @@ impl Lowering<'_> {
                 match get("items") {
                     Some(items) => self.declare_fields(items, Some(index), citation_default),
                     None => self.error_help(
+                        ErrorCode::MissingKey,
                         key.at,
                         "a list field needs `items`",
                         "declare the fields of one element under `items:`",
@@ -262,6 +290,7 @@ impl Lowering<'_> {
             || self.fields.get(target).map(|f| f.list) == Some(None);
         if ok_format != Some(true) {
             self.error(
+                ErrorCode::TypeMismatch,
                 at,
                 format!("`{name}` is not a field with `format: country`"),
             );
@@ -269,6 +298,7 @@ impl Lowering<'_> {
         }
         if !same_scope {
             self.error(
+                ErrorCode::OutOfScope,
                 at,
                 format!("`{name}` is in another list than the postal code"),
             );
@@ -281,6 +311,7 @@ impl Lowering<'_> {
         let text = self.text(node, "`json`")?;
         let Some(rest) = text.strip_prefix('/') else {
             self.error_help(
+                ErrorCode::BadName,
                 node.at,
                 format!("`{text}` is not a JSON pointer"),
                 "JSON pointers start with `/`, as in `/customer/phone`",
@@ -293,6 +324,7 @@ impl Lowering<'_> {
             .collect();
         if segments.iter().any(String::is_empty) {
             self.error(
+                ErrorCode::BadName,
                 node.at,
                 format!("the JSON pointer `{text}` has an empty part"),
             );
@@ -311,6 +343,7 @@ impl Lowering<'_> {
     pub(super) fn pattern_text(&mut self, text: String, at: Position) -> Option<usize> {
         if let Some(construct) = unicode_construct(&text) {
             self.error_help(
+                ErrorCode::Pattern,
                 at,
                 format!("the pattern `{text}` uses `{construct}`, which needs Unicode tables"),
                 UNICODE_HELP,
@@ -326,6 +359,7 @@ impl Lowering<'_> {
             let first = detail.lines().last().unwrap_or("invalid pattern").trim();
             let first = first.strip_prefix("error: ").unwrap_or(first).to_string();
             self.error_help(
+                ErrorCode::Pattern,
                 at,
                 format!("the pattern `{text}` does not compile: {first}"),
                 help,
@@ -346,6 +380,7 @@ impl Lowering<'_> {
                 let hint =
                     closest(name, self.field_index.keys().map(String::as_str)).map(str::to_string);
                 self.error_help(
+                    ErrorCode::UnknownName,
                     at,
                     format!("unknown field `{name}`"),
                     hint.map_or("declare it under `input: fields:`".to_string(), |h| {
@@ -382,7 +417,7 @@ impl Lowering<'_> {
                     .get(list)
                     .map(|f| f.name.clone())
                     .unwrap_or_default();
-                self.error_help(
+                self.error_help(ErrorCode::OutOfScope,
                     at,
                     format!("`{name}` is a field of each element of `{list_name}`, and no element is in scope here"),
                     format!("use `for_each: {list_name}` on the rule, or `any_item: {list_name}` with `where:`"),

@@ -2,6 +2,7 @@
 //! the field it is about, its message and citation.
 
 use super::super::diagnostics::Position;
+use super::super::error_codes::ErrorCode;
 use super::super::values::ReadValues;
 use super::super::vocabulary::{RULE_CODES, RULE_KEYS, RULE_OUTCOMES};
 use super::super::yaml::Node;
@@ -25,6 +26,7 @@ impl Lowering<'_> {
                 Some(n) => self.nonblank(n, "the rule `id`"),
                 None => {
                     self.error_help(
+                        ErrorCode::MissingKey,
                         item.at,
                         "this rule has no `id`",
                         "give every rule a unique id, like `phone-required`",
@@ -35,6 +37,7 @@ impl Lowering<'_> {
             if let (Some(id), Some(n)) = (&id, get("id")) {
                 if let Some(first) = seen.get(id) {
                     self.error_help(
+                        ErrorCode::DuplicateName,
                         n.at,
                         format!(
                             "the rule id `{id}` is used twice (first at line {})",
@@ -44,12 +47,14 @@ impl Lowering<'_> {
                     );
                 } else if !is_identifier(id) {
                     self.error_help(
+                        ErrorCode::BadName,
                         n.at,
                         format!("the rule id `{id}` has characters that are not allowed"),
                         "use lower-case letters, digits, `-` and `.`",
                     );
                 } else if id.starts_with("input.") || id.starts_with("document.") {
                     self.error(
+                        ErrorCode::BadName,
                         n.at,
                         format!(
                             "rule ids starting with `input.` or `document.` are reserved (`{id}`)"
@@ -69,6 +74,7 @@ impl Lowering<'_> {
                 }
                 None => {
                     self.error_help(
+                        ErrorCode::MissingKey,
                         item.at,
                         "this rule has no `outcome`",
                         "add `outcome: deny`, `incomplete` or `review`",
@@ -85,7 +91,11 @@ impl Lowering<'_> {
                             self.fields.get(l).map(|f| &f.ty),
                             Some(FieldType::List { .. })
                         ) {
-                            self.error(n.at, "`for_each` needs a field of `type: list`");
+                            self.error(
+                                ErrorCode::TypeMismatch,
+                                n.at,
+                                "`for_each` needs a field of `type: list`",
+                            );
                         }
                         scope.items_of.push(l);
                     }
@@ -103,6 +113,7 @@ impl Lowering<'_> {
             };
             if get("require").is_none() && get("when").is_none() {
                 self.error_help(
+                    ErrorCode::RuleUnclear,
                     item.at,
                     "this rule has neither `require` nor `when`, so it would fire on every signup",
                     "add `require: FIELD` or a `when:` condition",
@@ -133,6 +144,7 @@ impl Lowering<'_> {
                 && !self.errors_since_rule(item.at)
             {
                 self.error_help(
+                    ErrorCode::RuleUnclear,
                     item.at,
                     "say which field this rule is about",
                     "add `field: NAME`: the form shows the message next to that field",
@@ -140,13 +152,14 @@ impl Lowering<'_> {
             }
             if let (Some(r), Some(w)) = (require, &when) {
                 if requires_present(w, r) {
-                    self.error(get("when").map_or(item.at, |n| n.at), "this rule can never fire: it requires the field to be absent while `when` requires it to be present");
+                    self.error(ErrorCode::NeverTrue, get("when").map_or(item.at, |n| n.at), "this rule can never fire: it requires the field to be absent while `when` requires it to be present");
                 }
             }
             let message = match get("message") {
                 Some(n) => self.message(n),
                 None => {
                     self.error_help(
+                        ErrorCode::MissingKey,
                         item.at,
                         "this rule has no `message`",
                         "add the sentence a person sees when the rule fires",
@@ -157,7 +170,7 @@ impl Lowering<'_> {
             let citation = match get("citation") {
                 Some(n) => self.nonblank(n, "`citation`"),
                 None => {
-                    self.error_help(item.at, "this rule has no `citation`", "cite the source the rule implements, e.g. `89 FR 5698, Customer Identification Program`");
+                    self.error_help(ErrorCode::MissingKey, item.at, "this rule has no `citation`", "cite the source the rule implements, e.g. `89 FR 5698, Customer Identification Program`");
                     None
                 }
             };
