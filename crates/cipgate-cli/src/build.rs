@@ -26,6 +26,8 @@ pub struct Options {
     pub oci_repository: Option<String>,
     /// Names lists read from these files in place of the policy's own.
     pub lists: Vec<crate::list_files::ListArg>,
+    /// How errors in the policy are printed.
+    pub format: crate::Format,
 }
 
 /// Compiles `policy_path` and writes `<id>.cpi` (the policy image), `<id>.wasm`,
@@ -49,7 +51,7 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
     if let Some(repository) = &options.oci_repository {
         crate::oci::check_repository(repository)?;
     }
-    let compiled = crate::load_policy(policy_path, &options.lists)?;
+    let compiled = crate::load_policy(policy_path, &options.lists, options.format)?;
     let policy = &compiled.policy;
     let id = policy.id();
     let module = runtimes::envoy_module(&compiled.bytes)?;

@@ -3,6 +3,7 @@
 
 mod build;
 mod build_web;
+mod diagnostics;
 mod diff;
 mod harness_check;
 mod list_files;
@@ -55,6 +56,9 @@ enum Command {
         /// Also write the policy image (what the modules carry) to this file.
         #[arg(long)]
         emit: Option<PathBuf>,
+        /// How errors in the policy are printed: text, or a JSON array on standard output.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
         /// Read the entries of the policy's names list NAME from FILE (a Consolidated
         /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
         #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
@@ -85,6 +89,9 @@ enum Command {
         /// envoy-gateway.yaml pinned to the image by digest.
         #[arg(long, value_name = "REPOSITORY")]
         oci_repository: Option<String>,
+        /// How errors in the policy are printed: text, or a JSON array on standard output.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
         /// Read the entries of the policy's names list NAME from FILE (a Consolidated
         /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
         #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
@@ -125,6 +132,9 @@ enum Command {
         /// evaluator; `--policy` is then not needed.
         #[arg(long, required_unless_present = "policy")]
         module: Option<PathBuf>,
+        /// How errors in the policy are printed: text, or a JSON array on standard output.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
         /// Read the entries of the policy's names list NAME from FILE (a Consolidated
         /// Screening List CSV or OFAC's sdn.csv) in place of its `source:` or `entries:`.
         #[arg(long = "list", value_name = "NAME=FILE", value_parser = parse_list_arg)]
@@ -200,8 +210,9 @@ enum SchemaFile {
 }
 
 /// How a command prints its report.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Format {
+#[derive(Clone, Copy, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
     Text,
     Json,
 }
@@ -212,8 +223,9 @@ fn main() -> ExitCode {
         Command::Compile {
             policy,
             emit,
+            format,
             lists,
-        } => compile_command(&policy, emit.as_deref(), &lists),
+        } => compile_command(&policy, emit.as_deref(), &lists, format),
         Command::Build {
             policy,
             out,
@@ -222,6 +234,7 @@ fn main() -> ExitCode {
             module_url,
             npm_scope,
             oci_repository,
+            format,
             lists,
         } => build::run(
             &policy,
@@ -233,6 +246,7 @@ fn main() -> ExitCode {
                 npm_scope,
                 oci_repository,
                 lists,
+                format,
             },
         )
         .map(|()| ExitCode::SUCCESS),
@@ -246,6 +260,7 @@ fn main() -> ExitCode {
             query,
             locale,
             module,
+            format,
             file,
             lists,
         } => {
@@ -258,7 +273,7 @@ fn main() -> ExitCode {
             };
             check_command(
                 policy.as_deref(),
-                &lists,
+                (&lists, format),
                 module.as_deref(),
                 content_type,
                 &facts,
@@ -325,7 +340,7 @@ fn main() -> ExitCode {
 
 /// Reads and compiles a policy file (or loads a policy image, `.cpi`), its names lists from
 /// `lists` where given; the error is the rendered diagnostics.
-pub fn load_policy(path: &Path, lists: &[ListArg]) -> Result<Compiled, String> {
+pub fn load_policy(path: &Path, lists: &[ListArg], format: Format) -> Result<Compiled, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("error: cannot read the policy {}: {e}", path.display()))?;
     if bytes.starts_with(cipgate_policy::image::MAGIC) {
@@ -345,8 +360,8 @@ pub fn load_policy(path: &Path, lists: &[ListArg]) -> Result<Compiled, String> {
         policy_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         replacements: lists,
     };
-    let compiled =
-        compile_with(&path.display().to_string(), &source, &files).map_err(|d| d.to_string())?;
+    let compiled = compile_with(&path.display().to_string(), &source, &files)
+        .map_err(|d| diagnostics::report(&d, format))?;
     for arg in lists {
         let names_list = compiled
             .policy
@@ -370,8 +385,9 @@ fn compile_command(
     path: &Path,
     emit: Option<&Path>,
     lists: &[ListArg],
+    format: Format,
 ) -> Result<ExitCode, String> {
-    let compiled = load_policy(path, lists)?;
+    let compiled = load_policy(path, lists, format)?;
     let ir = compiled.policy.ir();
     if let Some(out) = emit {
         std::fs::write(out, &compiled.bytes)
@@ -391,7 +407,7 @@ fn compile_command(
 
 fn check_command(
     policy: Option<&Path>,
-    lists: &[ListArg],
+    (lists, format): (&[ListArg], Format),
     module: Option<&Path>,
     content_type: Option<String>,
     facts: &GatewayFacts,
@@ -419,7 +435,7 @@ fn check_command(
             (json, outcome)
         }
         (None, Some(policy)) => {
-            let loaded = load_policy(policy, lists)?;
+            let loaded = load_policy(policy, lists, format)?;
             let decision = policy_tests::native_decision(
                 &loaded.policy,
                 query,
@@ -502,7 +518,7 @@ fn test_command(
     options: &TestOptions,
     junit: Option<&Path>,
 ) -> Result<ExitCode, String> {
-    let compiled = load_policy(policy_path, &options.lists)?;
+    let compiled = load_policy(policy_path, &options.lists, options.format)?;
     let cases_path = cases.unwrap_or_else(|| policy_tests::tests_path(policy_path));
     let tests = policy_tests::read_tests(&cases_path)?;
     let named = cases_path
@@ -588,7 +604,10 @@ fn diff_command(
     at: Option<&str>,
     format: Format,
 ) -> Result<ExitCode, String> {
-    let (old, new) = (load_policy(old, &[])?.policy, load_policy(new, &[])?.policy);
+    let (old, new) = (
+        load_policy(old, &[], format)?.policy,
+        load_policy(new, &[], format)?.policy,
+    );
     let corpus = diff::read_corpus(corpus)?;
     let time = match at {
         Some(text) => Some(

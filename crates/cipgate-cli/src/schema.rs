@@ -50,8 +50,8 @@ pub fn policy() -> Value {
         object(
             FIELD_KEYS,
             move |k| match k {
-                "type" => enumeration(FIELD_TYPES.to_vec()),
-                "format" => enumeration(FORMATS.to_vec()),
+                "type" => enumeration(names(FIELD_TYPES)),
+                "format" => enumeration(names(FORMATS)),
                 "values" => json!({"type": "array", "items": scalar(), "minItems": 1}),
                 "min" | "max" => json!({"type": "number"}),
                 "max_items" => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
@@ -100,10 +100,11 @@ pub fn policy() -> Value {
         },
         &["type"],
     );
-    let mut condition_keys: Vec<&str> = SUBJECT_KEYS.to_vec();
-    condition_keys.extend_from_slice(PREDICATE_KEYS);
-    condition_keys.extend_from_slice(SCREENING_KEYS);
-    condition_keys.extend_from_slice(COMBINATOR_KEYS);
+    let screening_keys = names(SCREENING);
+    let mut condition_keys = names(SUBJECTS);
+    condition_keys.extend(names(TESTS));
+    condition_keys.extend(&screening_keys);
+    condition_keys.extend(names(COMBINATORS));
     condition_keys.push(ELEMENT_KEY);
     let mut condition = object(
         &condition_keys,
@@ -128,14 +129,14 @@ pub fn policy() -> Value {
     // combinator (with `where` for element conditions).
     if let Some(c) = condition.as_object_mut() {
         c.insert("minProperties".into(), 1.into());
-        let any: Vec<Value> = SCREENING_KEYS
+        let any: Vec<Value> = screening_keys
             .iter()
             .map(|k| json!({"required": [k]}))
             .collect();
-        c.insert("if".into(), json!({"required": SCREENING_KEYS}));
+        c.insert("if".into(), json!({"required": screening_keys}));
         c.insert(
             "then".into(),
-            json!({"maxProperties": 2 + SCREENING_KEYS.len()}),
+            json!({"maxProperties": 2 + screening_keys.len()}),
         );
         c.insert(
             "else".into(),

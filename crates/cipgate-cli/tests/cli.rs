@@ -93,6 +93,53 @@ fn compile_reports_every_mistake_with_line_and_column() {
 }
 
 #[test]
+fn policy_errors_as_json_for_ci_and_editors() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/five-mistakes.yaml");
+    let fixture = fixture.to_str().unwrap();
+    let signup = examples().join("foreign-individual-complete.json");
+    let out_dir = std::env::temp_dir().join(format!("cipgate-json-{}", std::process::id()));
+    let out_dir = out_dir.to_str().unwrap();
+    for args in [
+        vec!["compile", "--format", "json", fixture],
+        vec!["build", "--format", "json", fixture, "-o", out_dir],
+        vec![
+            "check",
+            "--format",
+            "json",
+            "--policy",
+            fixture,
+            signup.to_str().unwrap(),
+        ],
+        vec!["test", "--format", "json", fixture, "--cases", fixture],
+    ] {
+        let out = cipgate(&args, None);
+        // The same exit status as with text.
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let errors: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", text(&out.stdout)));
+        let errors = errors.as_array().unwrap();
+        assert_eq!(errors.len(), 7, "{args:?}");
+        let first = &errors[0];
+        assert_eq!(first["file"], fixture);
+        assert_eq!(
+            (first["line"].as_u64(), first["column"].as_u64()),
+            (Some(16), Some(7))
+        );
+        assert_eq!(first["code"], "E0501");
+        assert_eq!(first["message"], "`ir` is not an ISO 3166-1 country code");
+        assert_eq!(first["help"], "country codes are written in capitals: `IR`");
+        let unknown = errors.iter().find(|e| e["line"] == 25).unwrap();
+        assert_eq!(unknown["code"], "E0301");
+        assert_eq!(unknown["help"], "did you mean `customer.phone`?");
+        assert!(text(&out.stderr).contains("7 errors in"), "{args:?}");
+    }
+    assert!(
+        !Path::new(out_dir).exists(),
+        "build wrote output for a bad policy"
+    );
+}
+
+#[test]
 fn check_exit_codes_follow_the_outcome() {
     let policy = policy();
     let policy = policy.to_str().unwrap();

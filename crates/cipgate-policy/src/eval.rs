@@ -16,9 +16,37 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::net::IpAddr;
 
+// The deciding methods live beside the evaluator, so that `policy.rs` (the loaded policy) does
+// not depend on this module, which reads it.
+impl CompiledPolicy {
+    /// Decides one signup.
+    pub fn evaluate(&self, request: &SignupRequest<'_>) -> Decision<'_> {
+        evaluate(self, request, &[]).0
+    }
+
+    /// Decides one signup and returns, beside the decision, the values of the top-level
+    /// fields `read` (indices from [`CompiledPolicy::field_index`]) as the policy read them:
+    /// valid values only, phone numbers in E.164 form. Audit records hash these without
+    /// decoding the body a second time.
+    pub fn evaluate_reading(
+        &self,
+        request: &SignupRequest<'_>,
+        read: &[usize],
+    ) -> (Decision<'_>, Vec<Option<String>>) {
+        evaluate(self, request, read)
+    }
+
+    /// The decision for a request the runtime refuses before evaluation (a body over the
+    /// runtime's limit, a content encoding it cannot read). Rules about gateway facts alone
+    /// are still decided, so a restricted client country is still denied.
+    pub fn reject(&self, reason: RejectReason, facts: &GatewayFacts) -> Decision<'_> {
+        reject(self, reason, facts)
+    }
+}
+
 /// Decides a signup; also returns the values of the top-level fields `read` as the policy
 /// read them (valid values only, phone numbers in E.164 form), `None` for the others.
-pub fn evaluate<'p>(
+fn evaluate<'p>(
     policy: &'p CompiledPolicy,
     request: &SignupRequest<'_>,
     read: &[usize],
@@ -58,7 +86,7 @@ pub fn evaluate<'p>(
     )
 }
 
-pub fn reject<'p>(
+fn reject<'p>(
     policy: &'p CompiledPolicy,
     reason: RejectReason,
     facts: &GatewayFacts,

@@ -1,7 +1,7 @@
 //! A loaded compiled policy: the IR read from a validated policy image, its sha256 and its
 //! DFA tables, ready to evaluate many requests.
 
-use crate::decision::{Decision, PolicyRef, RejectReason};
+use crate::decision::PolicyRef;
 use crate::dfa::Dfa;
 pub use crate::image::LoadError;
 use crate::image::PostalFormat;
@@ -136,36 +136,12 @@ impl CompiledPolicy {
         ids
     }
 
-    /// Decides one signup.
-    pub fn evaluate(&self, request: &SignupRequest<'_>) -> Decision<'_> {
-        crate::eval::evaluate(self, request, &[]).0
-    }
-
-    /// Decides one signup and returns, beside the decision, the values of the top-level
-    /// fields `read` (indices from [`CompiledPolicy::field_index`]) as the policy read them:
-    /// valid values only, phone numbers in E.164 form. Audit records hash these without
-    /// decoding the body a second time.
-    pub fn evaluate_reading(
-        &self,
-        request: &SignupRequest<'_>,
-        read: &[usize],
-    ) -> (Decision<'_>, Vec<Option<String>>) {
-        crate::eval::evaluate(self, request, read)
-    }
-
     /// The index of a top-level field declared by the policy.
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.ir
             .fields
             .iter()
             .position(|f| f.name == name && f.list.is_none())
-    }
-
-    /// The decision for a request the runtime refuses before evaluation (a body over the
-    /// runtime's limit, a content encoding it cannot read). Rules about gateway facts alone
-    /// are still decided, so a restricted client country is still denied.
-    pub fn reject(&self, reason: RejectReason, facts: &GatewayFacts) -> Decision<'_> {
-        crate::eval::reject(self, reason, facts)
     }
 }
 

@@ -114,7 +114,10 @@ fn the_fixture_with_seven_mistakes_reports_each_at_its_place() {
     assert!(d.items.windows(2).all(|w| w[0].at <= w[1].at));
     // Rendered: file:line:column, the line, a caret under the column, the help.
     let text = d.to_string();
-    assert!(text.contains("error: five-mistakes.yaml:16:7: "), "{text}");
+    assert!(
+        text.contains("error[E0501]: five-mistakes.yaml:16:7: "),
+        "{text}"
+    );
     assert!(
         text.contains("16 |       ir: {reason: embargo, citation: 31 CFR 560}\n   |       ^\n"),
         "{text}"

@@ -1,6 +1,7 @@
 //! Compiler diagnostics: every error at once, each with `file:line:column`, the line of the
 //! policy with a caret under the spot, and what to write instead.
 
+pub use super::error_codes::{ErrorCode, ERROR_CODES};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -13,14 +14,16 @@ pub struct Position {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    pub code: ErrorCode,
     pub at: Position,
     pub message: String,
     pub help: Option<String>,
 }
 
 impl Diagnostic {
-    pub fn new(at: Position, message: impl Into<String>) -> Diagnostic {
+    pub fn new(code: ErrorCode, at: Position, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
+            code,
             at,
             message: message.into(),
             help: None,
@@ -46,8 +49,12 @@ impl fmt::Display for Diagnostics {
         for d in &self.items {
             writeln!(
                 f,
-                "error: {}:{}:{}: {}",
-                self.file, d.at.line, d.at.column, d.message
+                "error[{}]: {}:{}:{}: {}",
+                d.code.as_str(),
+                self.file,
+                d.at.line,
+                d.at.column,
+                d.message
             )?;
             if let Some(text) = self.source.lines().nth(d.at.line.saturating_sub(1)) {
                 let gutter = d.at.line.to_string();

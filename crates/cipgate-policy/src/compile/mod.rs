@@ -2,12 +2,16 @@
 
 pub mod dfa_build;
 mod diagnostics;
+mod error_codes;
 pub mod list_files;
 mod lower;
+mod shape;
+mod syntax;
+mod values;
 pub mod vocabulary;
 mod yaml;
 
-pub use diagnostics::{Diagnostic, Diagnostics, Position};
+pub use diagnostics::{Diagnostic, Diagnostics, ErrorCode, Position, ERROR_CODES};
 
 use crate::policy::CompiledPolicy;
 use sha2::{Digest, Sha256};
@@ -85,6 +89,7 @@ pub fn compile_with(
     // express, a policy too large) is still reported as a diagnostic, never a panic.
     let bytes = crate::image::encode(&ir).map_err(|e| {
         fail(vec![Diagnostic::new(
+            ErrorCode::Internal,
             top,
             format!("cannot write the policy image: {e}"),
         )])
@@ -92,6 +97,7 @@ pub fn compile_with(
     // The native evaluator decides from the image, exactly as the runtimes will.
     let policy = CompiledPolicy::load(&bytes).map_err(|e| {
         fail(vec![Diagnostic::new(
+            ErrorCode::Internal,
             top,
             format!("internal error: the image does not load: {e}"),
         )])

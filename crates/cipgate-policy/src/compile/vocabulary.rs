@@ -38,27 +38,84 @@ pub const FIELD_KEYS: &[&str] = &[
 pub const RULE_KEYS: &[&str] = &[
     "id", "outcome", "code", "for_each", "require", "field", "when", "message", "citation",
 ];
-pub const SUBJECT_KEYS: &[&str] = &["field", "fact", "calling_country", "subdivision_country"];
-pub const PREDICATE_KEYS: &[&str] = &[
-    "present",
-    "equals",
-    "in",
-    "in_list",
-    "matches",
-    "less_than",
-    "at_most",
-    "greater_than",
-    "at_least",
-    "same_as",
-    "differs_from",
-    "in_networks",
-    "uses_postal_code",
-    "requires_postal_code",
+/// What a condition tests: a field of the signup, a gateway fact, or a country read from a
+/// field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectWord {
+    Field,
+    Fact,
+    CallingCountry,
+    SubdivisionCountry,
+}
+pub const SUBJECTS: &[(&str, SubjectWord)] = &[
+    ("field", SubjectWord::Field),
+    ("fact", SubjectWord::Fact),
+    ("calling_country", SubjectWord::CallingCountry),
+    ("subdivision_country", SubjectWord::SubdivisionCountry),
+];
+/// The test a condition applies to its subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestWord {
+    Present,
+    Equals,
+    In,
+    InList,
+    Matches,
+    LessThan,
+    AtMost,
+    GreaterThan,
+    AtLeast,
+    SameAs,
+    DiffersFrom,
+    InNetworks,
+    UsesPostalCode,
+    RequiresPostalCode,
+}
+pub const TESTS: &[(&str, TestWord)] = &[
+    ("present", TestWord::Present),
+    ("equals", TestWord::Equals),
+    ("in", TestWord::In),
+    ("in_list", TestWord::InList),
+    ("matches", TestWord::Matches),
+    ("less_than", TestWord::LessThan),
+    ("at_most", TestWord::AtMost),
+    ("greater_than", TestWord::GreaterThan),
+    ("at_least", TestWord::AtLeast),
+    ("same_as", TestWord::SameAs),
+    ("differs_from", TestWord::DiffersFrom),
+    ("in_networks", TestWord::InNetworks),
+    ("uses_postal_code", TestWord::UsesPostalCode),
+    ("requires_postal_code", TestWord::RequiresPostalCode),
 ];
 /// What a test of a name against a names list may add: the applicant's country and date of
 /// birth fields, second identifiers that a hit's entry may share.
-pub const SCREENING_KEYS: &[&str] = &["country", "date_of_birth"];
-pub const COMBINATOR_KEYS: &[&str] = &["all", "any", "not", "condition", "any_item", "every_item"];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreeningWord {
+    Country,
+    DateOfBirth,
+}
+pub const SCREENING: &[(&str, ScreeningWord)] = &[
+    ("country", ScreeningWord::Country),
+    ("date_of_birth", ScreeningWord::DateOfBirth),
+];
+/// The conditions made of other conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CombinatorWord {
+    All,
+    Any,
+    Not,
+    Condition,
+    AnyItem,
+    EveryItem,
+}
+pub const COMBINATORS: &[(&str, CombinatorWord)] = &[
+    ("all", CombinatorWord::All),
+    ("any", CombinatorWord::Any),
+    ("not", CombinatorWord::Not),
+    ("condition", CombinatorWord::Condition),
+    ("any_item", CombinatorWord::AnyItem),
+    ("every_item", CombinatorWord::EveryItem),
+];
 
 pub const LIST_KEYS: &[&str] = &[
     "type",
@@ -94,15 +151,41 @@ pub const PARTY_KEYS: &[&str] = &["id", "aliases", "countries", "dates_of_birth"
 /// What an element condition (`any_item` / `every_item`) holds besides its list.
 pub const ELEMENT_KEY: &str = "where";
 
-pub const FIELD_TYPES: &[&str] = &["string", "boolean", "number", "enum", "list"];
-pub const FORMATS: &[&str] = &[
-    "email",
-    "phone",
-    "country",
-    "subdivision",
-    "postal_code",
-    "pattern",
-    "date",
+/// A field's `type:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldTypeWord {
+    String,
+    Boolean,
+    Number,
+    Enum,
+    List,
+}
+pub const FIELD_TYPES: &[(&str, FieldTypeWord)] = &[
+    ("string", FieldTypeWord::String),
+    ("boolean", FieldTypeWord::Boolean),
+    ("number", FieldTypeWord::Number),
+    ("enum", FieldTypeWord::Enum),
+    ("list", FieldTypeWord::List),
+];
+/// A string field's `format:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatWord {
+    Email,
+    Phone,
+    Country,
+    Subdivision,
+    PostalCode,
+    Pattern,
+    Date,
+}
+pub const FORMATS: &[(&str, FormatWord)] = &[
+    ("email", FormatWord::Email),
+    ("phone", FormatWord::Phone),
+    ("country", FormatWord::Country),
+    ("subdivision", FormatWord::Subdivision),
+    ("postal_code", FormatWord::PostalCode),
+    ("pattern", FormatWord::Pattern),
+    ("date", FormatWord::Date),
 ];
 pub const LIST_TYPES: &[(&str, ListKind)] = &[
     ("country", ListKind::Country),
@@ -138,4 +221,9 @@ pub const RULE_CODES: &[Code] = &[
 /// The names of a table's entries, for help texts and the schema.
 pub fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
     table.iter().map(|(name, _)| *name).collect()
+}
+
+/// The word a table gives `name`, if it is one of its words.
+pub fn word<T: Copy>(table: &[(&str, T)], name: &str) -> Option<T> {
+    table.iter().find(|(n, _)| *n == name).map(|(_, w)| *w)
 }

@@ -5,6 +5,7 @@
 //! node carries a line and column for diagnostics.
 
 use super::diagnostics::{Diagnostic, Position};
+use super::error_codes::ErrorCode;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 #[derive(Debug, Clone)]
@@ -58,6 +59,7 @@ pub fn parse(source: &str) -> Result<Node, Vec<Diagnostic>> {
             Err(e) => {
                 let m = e.marker();
                 return Err(vec![Diagnostic::new(
+                    ErrorCode::Yaml,
                     Position {
                         line: m.line(),
                         column: m.col() + 1,
@@ -91,6 +93,7 @@ impl Builder {
                 self.documents += 1;
                 if self.documents > 1 {
                     return Err(vec![Diagnostic::new(
+                        ErrorCode::YamlFeature,
                         at,
                         "a policy file holds one YAML document; remove the second `---`",
                     )]);
@@ -98,6 +101,7 @@ impl Builder {
                 Ok(())
             }
             Event::Alias(_) => Err(vec![Diagnostic::new(
+                ErrorCode::YamlFeature,
                 at,
                 "aliases (`*name`) are not supported in policies; write the value out",
             )]),
@@ -127,14 +131,22 @@ impl Builder {
                     kind: NodeKind::Seq(items),
                     at,
                 }),
-                _ => Err(vec![Diagnostic::new(at, "unbalanced YAML sequence")]),
+                _ => Err(vec![Diagnostic::new(
+                    ErrorCode::Yaml,
+                    at,
+                    "unbalanced YAML sequence",
+                )]),
             },
             Event::MappingEnd => match self.stack.pop() {
                 Some(Open::Map(at, entries, None)) => self.value(Node {
                     kind: NodeKind::Map(entries),
                     at,
                 }),
-                _ => Err(vec![Diagnostic::new(at, "unbalanced YAML mapping")]),
+                _ => Err(vec![Diagnostic::new(
+                    ErrorCode::Yaml,
+                    at,
+                    "unbalanced YAML mapping",
+                )]),
             },
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
         }
@@ -154,12 +166,14 @@ impl Builder {
                 None => {
                     let NodeKind::Scalar { text, .. } = node.kind else {
                         return Err(vec![Diagnostic::new(
+                            ErrorCode::YamlFeature,
                             node.at,
                             "mapping keys must be single values, not lists or mappings",
                         )]);
                     };
                     if let Some((first, _)) = entries.iter().find(|(k, _)| k.text == text) {
                         return Err(vec![Diagnostic::new(
+                            ErrorCode::DuplicateKey,
                             node.at,
                             format!(
                                 "the key `{text}` appears twice in this mapping (first at line {})",
@@ -184,6 +198,7 @@ impl Builder {
     fn finish(self) -> Result<Node, Vec<Diagnostic>> {
         self.root.ok_or_else(|| {
             vec![Diagnostic::new(
+                ErrorCode::EmptyFile,
                 Position { line: 1, column: 1 },
                 "the policy file is empty",
             )]
@@ -194,12 +209,14 @@ impl Builder {
 fn refuse_anchor_and_tag(anchor: usize, tagged: bool, at: Position) -> Result<(), Vec<Diagnostic>> {
     if anchor != 0 {
         return Err(vec![Diagnostic::new(
+            ErrorCode::YamlFeature,
             at,
             "anchors (`&name`) are not supported in policies; write the value out",
         )]);
     }
     if tagged {
         return Err(vec![Diagnostic::new(
+            ErrorCode::YamlFeature,
             at,
             "YAML tags (`!tag`) are not supported in policies",
         )]);

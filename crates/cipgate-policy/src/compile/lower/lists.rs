@@ -2,6 +2,8 @@
 //! the code tables), reason, citation, and the outcome, message and dates it may carry.
 
 use super::super::diagnostics::Position;
+use super::super::error_codes::ErrorCode;
+use super::super::values::ReadValues;
 use super::super::vocabulary::{
     names, ENTRY_KEYS, ENTRY_OUTCOMES, LIST_KEYS, LIST_TYPES, NAMES_LIST_KEYS,
 };
@@ -66,6 +68,7 @@ impl Lowering<'_> {
                 }
             }
             None => self.error(
+                ErrorCode::MissingKey,
                 list.at,
                 format!("the list `{}` has no `entries`", list.text),
             ),
@@ -78,6 +81,7 @@ impl Lowering<'_> {
         for (key, _) in d {
             if NAMES_LIST_KEYS.contains(&key.text.as_str()) {
                 self.error_help(
+                    ErrorCode::NamesList,
                     key.at,
                     format!("`{}` is for names lists", key.text),
                     format!(
@@ -93,6 +97,7 @@ impl Lowering<'_> {
         let types = names(LIST_TYPES);
         let Some(node) = node else {
             self.error_help(
+                ErrorCode::MissingKey,
                 list.at,
                 format!("the list `{}` has no `type`", list.text),
                 format!("add `type:` with one of {}", types.join(", ")),
@@ -102,11 +107,13 @@ impl Lowering<'_> {
         let name = self.text(node, "`type`")?;
         let found = LIST_TYPES.iter().find(|(n, _)| *n == name);
         if found.is_none() {
-            let help = match super::closest(&name, types.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => format!("the list types are {}", types.join(", ")),
-            };
-            self.error_help(node.at, format!("unknown list type `{name}`"), help);
+            self.unknown_word(
+                node.at,
+                format!("unknown list type `{name}`"),
+                &name,
+                &types,
+                || format!("the list types are {}", types.join(", ")),
+            );
         }
         found.map(|(_, kind)| *kind)
     }
@@ -146,7 +153,11 @@ impl Lowering<'_> {
         let required = |l: &mut Lowering, k: &str| match get(k) {
             Some(n) => l.nonblank(n, &format!("`{k}`")),
             None => {
-                l.error(value.at, format!("the entry `{}` has no `{k}`", value.text));
+                l.error(
+                    ErrorCode::MissingKey,
+                    value.at,
+                    format!("the entry `{}` has no `{k}`", value.text),
+                );
                 None
             }
         };
@@ -170,7 +181,11 @@ impl Lowering<'_> {
         };
         if let (Some(from), Some(to), Some(n)) = (effective, expires, get("expires")) {
             if to <= from {
-                self.error(n.at, "the entry expires before it takes effect");
+                self.error(
+                    ErrorCode::BadValue,
+                    n.at,
+                    "the entry expires before it takes effect",
+                );
                 return None;
             }
         }
@@ -191,6 +206,7 @@ impl Lowering<'_> {
                     prefixes of one length (`UA 95000-98999`, `RU 295-298`)";
         let Some((country, range)) = value.text.split_once(' ') else {
             self.error_help(
+                ErrorCode::BadValue,
                 value.at,
                 format!("`{}` is not a postal-code entry", value.text),
                 help,
@@ -203,6 +219,7 @@ impl Lowering<'_> {
             tables::PostalCode::NotUsed | tables::PostalCode::Unknown
         ) {
             self.error(
+                ErrorCode::BadValue,
                 value.at,
                 format!("{country} has no postal codes that cipgate knows the format of"),
             );
@@ -218,6 +235,7 @@ impl Lowering<'_> {
         };
         if !well_formed(first) || !well_formed(last) || first.len() != last.len() || first > last {
             self.error_help(
+                ErrorCode::BadValue,
                 value.at,
                 format!("`{range}` is not a prefix or a range of prefixes"),
                 format!(
@@ -247,6 +265,7 @@ impl Lowering<'_> {
             .is_some_and(|(code, _)| code <= digits.len() && digits.len() <= 15);
         if !known {
             self.error_help(
+                ErrorCode::BadValue,
                 value.at,
                 format!("`{}` is not a telephone number prefix", value.text),
                 "write + and a calling code, then the first digits of the national number, \
@@ -262,10 +281,13 @@ impl Lowering<'_> {
         match ENTRY_OUTCOMES.iter().find(|o| o.as_str() == text) {
             Some(o) => Some(*o),
             None => {
-                self.error_help(
+                let words: Vec<&str> = ENTRY_OUTCOMES.iter().map(|o| o.as_str()).collect();
+                self.unknown_word(
                     node.at,
                     format!("`{text}` is not an outcome a list entry can have"),
-                    "a list entry's outcome is deny or review",
+                    &text,
+                    &words,
+                    || format!("a list entry's outcome is {}", words.join(" or ")),
                 );
                 None
             }
@@ -277,6 +299,7 @@ impl Lowering<'_> {
         let parsed = formats::parse_timestamp(&text);
         if parsed.is_none() {
             self.error_help(
+                ErrorCode::BadValue,
                 node.at,
                 format!("`{text}` is not a date"),
                 "write dates as 2026-01-31 or 2026-01-31T12:00:00Z",
@@ -299,6 +322,7 @@ impl Lowering<'_> {
                     describe(&other.value)
                 );
                 self.error_help(
+                    ErrorCode::Overlap,
                     *at,
                     message,
                     "make the ranges meet nowhere, or put one wholly inside the other \
@@ -319,6 +343,7 @@ impl Lowering<'_> {
             "use an ISO 3166-1 alpha-2 code such as DE or IR".to_string()
         };
         self.error_help(
+            ErrorCode::NotACode,
             at,
             format!("`{code}` is not an ISO 3166-1 country code"),
             help,
@@ -338,6 +363,7 @@ impl Lowering<'_> {
                 .to_string()
         };
         self.error_help(
+            ErrorCode::NotACode,
             at,
             format!("`{code}` is not an ISO 3166-2 subdivision code"),
             help,

@@ -1,6 +1,8 @@
 //! Lowering `locales:` and every `message:`: a message is one text when the policy has one
 //! locale, else a mapping with exactly the policy's locales (`{en: ..., de: ...}`).
 
+use super::super::error_codes::ErrorCode;
+use super::super::values::ReadValues;
 use super::super::yaml::{Node, NodeKind};
 use super::Lowering;
 use crate::ir::Localized;
@@ -24,16 +26,20 @@ impl Lowering<'_> {
                 None => otherwise,
             };
             if locales.contains(&tag) {
-                self.error(item.at, format!("the locale `{tag}` is listed twice"));
+                self.error(
+                    ErrorCode::Locale,
+                    item.at,
+                    format!("the locale `{tag}` is listed twice"),
+                );
                 continue;
             } else if !locale::is_tag(&tag) {
-                self.error_help(
+                self.error_help(ErrorCode::Locale,
                     item.at,
                     format!("`{tag}` is not a locale: a locale is a language subtag of two or three lower-case letters"),
                     help(format!("write the language alone, in lower case: one of {built_in}")),
                 );
             } else if !locale::is_built_in(&tag) {
-                self.error_help(
+                self.error_help(ErrorCode::Locale,
                     item.at,
                     format!("cipgate has no texts of its own in `{tag}`, so a decision in it would give request errors in another language"),
                     help(format!("the locales cipgate answers in are {built_in}")),
@@ -45,6 +51,7 @@ impl Lowering<'_> {
         }
         if locales.is_empty() {
             self.error_help(
+                ErrorCode::Locale,
                 node.at,
                 "`locales` names no locale",
                 "list the locales messages are given in, the default first: `locales: [en, de]`",
@@ -64,6 +71,7 @@ impl Lowering<'_> {
             NodeKind::Scalar { .. } => {
                 let each: Vec<String> = locales.iter().map(|l| format!("{l}: ...")).collect();
                 self.error_help(
+                    ErrorCode::Locale,
                     node.at,
                     format!(
                         "this message is in one language, but the policy's locales are {}",
@@ -76,6 +84,7 @@ impl Lowering<'_> {
             NodeKind::Map(entries) => entries,
             NodeKind::Seq(_) => {
                 self.error_help(
+                    ErrorCode::WrongShape,
                     node.at,
                     "`message` must be a text, or a mapping of locales to texts",
                     format!("write `message: {{{}: ...}}`", locales.join(": ..., ")),
@@ -96,6 +105,7 @@ impl Lowering<'_> {
                     ),
                 };
                 self.error_help(
+                    ErrorCode::Locale,
                     key.at,
                     format!("`{}` is not one of the policy's locales", key.text),
                     help,
@@ -111,7 +121,7 @@ impl Lowering<'_> {
                 },
                 None => {
                     complete = false;
-                    self.error_help(
+                    self.error_help(ErrorCode::Message,
                         node.at,
                         format!("this message has no `{tag}` text"),
                         format!("add `{tag}: ...`: every message is given in each of the policy's locales"),

@@ -2,10 +2,13 @@
 //! from a list file the agencies publish (`source:`, or `--list NAME=FILE` in its place), each
 //! name reduced to its matching tokens, and the scores the list acts on.
 
+use super::super::error_codes::ErrorCode;
 use super::super::list_files::{self, ListedParty};
+use super::super::syntax::Name;
+use super::super::values::ReadValues;
 use super::super::vocabulary::PARTY_KEYS;
 use super::super::yaml::{Key, Node};
-use super::Kind;
+use super::conditions::Kind;
 use super::{Lowering, Scope};
 use crate::formats;
 use crate::ir::{EntryValue, Format, ListEntry, ListVersion, NameIndex, Party, Screening};
@@ -43,6 +46,7 @@ impl Lowering<'_> {
         };
         if let (Some(n), Some(_)) = (get("entries"), &source) {
             self.error_help(
+                ErrorCode::NamesList,
                 n.at,
                 format!("the list `{}` has both `source` and `entries`", list.text),
                 "keep the entries in the list file, or drop `source`",
@@ -53,6 +57,7 @@ impl Lowering<'_> {
         let Some(path) = self.files.locate(&list.text, source.as_deref()) else {
             let Some(entries) = get("entries") else {
                 self.error_help(
+                    ErrorCode::NamesList,
                     list.at,
                     format!("the list `{}` has no `entries` and no `source`", list.text),
                     "name a list file (`source: lists/consolidated.csv`) or write `entries:`",
@@ -71,6 +76,7 @@ impl Lowering<'_> {
             Some(n) => self.nonblank(n, "`citation`")?,
             None => {
                 self.error_help(
+                    ErrorCode::MissingKey,
                     list.at,
                     format!(
                         "the list `{}` reads a file but has no `citation`",
@@ -85,7 +91,7 @@ impl Lowering<'_> {
         let bytes = match self.files.read(&path) {
             Ok(bytes) => bytes,
             Err(e) => {
-                self.error(at, e);
+                self.error(ErrorCode::ListFile, at, e);
                 return None;
             }
         };
@@ -94,7 +100,7 @@ impl Lowering<'_> {
             Ok(file) => file,
             Err(errors) => {
                 for e in errors {
-                    self.error(at, e.to_string());
+                    self.error(ErrorCode::ListFile, at, e.to_string());
                 }
                 return None;
             }
@@ -128,6 +134,7 @@ impl Lowering<'_> {
                 let score = l.score(n, &what)?;
                 if score < hit_score {
                     l.error(
+                        ErrorCode::NeverTrue,
                         n.at,
                         format!("{what} is below the list's hit score, so it would never act"),
                     );
@@ -147,20 +154,25 @@ impl Lowering<'_> {
     }
 
     /// The applicant's country field that a names-list test compares with a hit's countries.
-    pub(super) fn screened_country(&mut self, value: &Node, scope: &Scope) -> Option<usize> {
-        let f = self.field_in_scope(value, scope)?;
+    pub(super) fn screened_country(&mut self, value: &Name, scope: &Scope) -> Option<usize> {
+        let f = self.field_name_in_scope(value, scope)?;
         if !self.field_kind(f).is_country() {
-            self.error(value.at, "`country` needs a field with `format: country`");
+            self.error(
+                ErrorCode::TypeMismatch,
+                value.at,
+                "`country` needs a field with `format: country`",
+            );
             return None;
         }
         Some(f)
     }
 
     /// The applicant's date-of-birth field that a names-list test compares with a hit's dates.
-    pub(super) fn screened_date_of_birth(&mut self, value: &Node, scope: &Scope) -> Option<usize> {
-        let f = self.field_in_scope(value, scope)?;
+    pub(super) fn screened_date_of_birth(&mut self, value: &Name, scope: &Scope) -> Option<usize> {
+        let f = self.field_name_in_scope(value, scope)?;
         if self.field_kind(f) != Kind::Text(Some(Format::Date)) {
             self.error(
+                ErrorCode::TypeMismatch,
                 value.at,
                 "`date_of_birth` needs a field with `format: date`",
             );
@@ -174,6 +186,7 @@ impl Lowering<'_> {
         let n = self.number(node, what)?;
         if !(0.01..=1.0).contains(&n) {
             self.error_help(
+                ErrorCode::OutOfRange,
                 node.at,
                 format!("{what} must be a score from 0.01 to 1"),
                 "1 is an exact match of every word; 0.85 lets a typo or a left-out word through",
@@ -212,6 +225,7 @@ impl Lowering<'_> {
                     Some(days) => dates_of_birth.push(days),
                     None => {
                         self.error_help(
+                            ErrorCode::BadValue,
                             d.at,
                             format!("`{text}` is not a date of birth cipgate can compare"),
                             "write 1961-03-14, 1961-03 or 1961",
@@ -228,6 +242,7 @@ impl Lowering<'_> {
         let tokens: Vec<Vec<String>> = names.iter().map(|n| screening::name_tokens(n)).collect();
         if tokens.iter().any(Vec::is_empty) {
             self.error_help(
+                ErrorCode::BadValue,
                 name.at,
                 format!("`{}` or one of its aliases has no word to match", name.text),
                 "legal forms (Ltd, LLC, OOO) and connectors (and, &) are not matched; give the \
