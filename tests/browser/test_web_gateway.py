@@ -1,7 +1,9 @@
 """End to end: the demo page in headless Chromium posting to the real Envoy with the filter.
 The browser and the gateway judge the same bytes: a form the page lets through arrives
 upstream byte for byte, and a form the page would block, submitted without the module, gets
-from Envoy exactly the decision JSON the page computed.
+from Envoy a page of exactly the decision the page computed: the browser asks for HTML, so
+the gateway answers with its page (docs/envoy.md, "Answers people can read") listing the
+same messages and rules, in the same locale, under the same policy.
 """
 
 from __future__ import annotations
@@ -66,7 +68,16 @@ def test_the_gateway_judges_what_the_browser_judged(chromium, site, site_factory
     while not chromium.current_url.startswith(signup):
         assert time.monotonic() < deadline, "the form did not reach the gateway"
         time.sleep(0.05)
-    # Chromium shows a JSON response as text in a <pre>.
-    answered = chromium.execute_script("return document.querySelector('pre').textContent")
-    assert answered == expected
+    answered = chromium.execute_script(
+        "const items = [...document.querySelectorAll('main li')];"
+        "return {lang: document.documentElement.lang,"
+        " messages: items.map((li) => li.firstChild.textContent),"
+        " rules: items.map((li) => [...li.querySelectorAll('code')].pop().textContent),"
+        " footer: document.querySelector('footer').textContent};"
+    )
+    decision = json.loads(expected)
+    assert answered["messages"] == [v["message"] for v in decision["violations"]]
+    assert answered["rules"] == [v["rule"] for v in decision["violations"]]
+    assert answered["lang"] == decision["locale"]
+    assert decision["policy"]["sha256"] in answered["footer"]
     assert signups(upstream, before) == []
