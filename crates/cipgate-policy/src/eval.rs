@@ -868,10 +868,11 @@ fn screen(
     time: Option<i64>,
 ) -> Option<(usize, Screened)> {
     let settings = list.screening.as_ref()?;
-    let tokens = screening::name_tokens(name);
+    let folded = screening::folded_name(name);
+    let query = screening::sorted_tokens(&folded);
     // Scoring costs grow with the name's length: a name longer than any real one is not
     // scored but held, as a hit on no entry (the rule fires with its own outcome).
-    if tokens.len() > MAX_SCREENED_TOKENS {
+    if query.len() > MAX_SCREENED_TOKENS {
         let held = Screened {
             name: 0,
             score: 0,
@@ -879,12 +880,15 @@ fn screen(
         };
         return Some((usize::MAX, held));
     }
-    let query: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    // The candidates come sorted by entry, so each entry's names are scored together.
+    let candidates = screening::index::candidates(&settings.index, &query);
+    if candidates.is_empty() {
+        // Most names: nothing on the list shares a token with them, nothing to score.
+        return None;
+    }
     let prepared = screening::Prepared::new(&query);
     let mut listed = screening::Prepared::default();
     let mut best: Option<(usize, Screened)> = None;
-    // The candidates come sorted by entry, so each entry's names are scored together.
-    let candidates = screening::index::candidates(&settings.index, &query);
     for group in candidates.chunk_by(|a, b| a.0 == b.0) {
         let Some(i) = group.first().and_then(|(e, _)| usize::try_from(*e).ok()) else {
             continue;

@@ -34,10 +34,19 @@ fn variant_hash(text: &str) -> u32 {
 }
 
 /// The hashes of `token` and, for tokens of [`MIN_VARIANT_CHARS`] or more, of each spelling
-/// with one letter deleted.
+/// with one letter deleted, sorted, without repeats.
+#[cfg(any(test, feature = "compiler"))]
 pub(crate) fn variant_hashes(token: &str) -> Vec<u32> {
     let mut hashes = Vec::with_capacity(token.len() + 1);
-    hashes.push(variant_hash(token));
+    each_variant_hash(token, |h| hashes.push(h));
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+/// Calls `f` with each of [`variant_hashes`], in no order, perhaps more than once.
+fn each_variant_hash(token: &str, mut f: impl FnMut(u32)) {
+    f(variant_hash(token));
     if token.chars().nth(MIN_VARIANT_CHARS - 1).is_some() {
         let bytes = token.as_bytes();
         // The state after the letters before the deleted one, carried along.
@@ -45,13 +54,10 @@ pub(crate) fn variant_hashes(token: &str) -> Vec<u32> {
         for (at, c) in token.char_indices() {
             let letter = bytes.get(at..at + c.len_utf8()).unwrap_or_default();
             let after = bytes.get(at + c.len_utf8()..).unwrap_or_default();
-            hashes.push(fnv(before, after));
+            f(fnv(before, after));
             before = fnv(before, letter);
         }
     }
-    hashes.sort_unstable();
-    hashes.dedup();
-    hashes
 }
 
 /// Names this long or shorter are also indexed, and queried, by each two of their tokens
@@ -86,7 +92,7 @@ pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
         );
     };
     for q in query {
-        variant_hashes(q).into_iter().for_each(&mut look_up);
+        each_variant_hash(q, &mut look_up);
     }
     if query.len() <= MAX_JOINED {
         for (i, a) in query.iter().enumerate() {

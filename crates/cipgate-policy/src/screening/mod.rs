@@ -44,6 +44,17 @@ pub fn name_tokens(name: &str) -> Vec<String> {
     normalize::tokens(name)
 }
 
+/// A name folded for [`sorted_tokens`]: screening at request time reads a name's tokens from
+/// this one buffer rather than a string per token.
+pub(crate) fn folded_name(name: &str) -> String {
+    normalize::folded(name)
+}
+
+/// The tokens of a [`folded_name`], as [`name_tokens`] gives them.
+pub(crate) fn sorted_tokens(folded: &str) -> Vec<&str> {
+    normalize::sorted_tokens(folded)
+}
+
 /// Similarity of two names given as sorted token lists from [`name_tokens`], in thousandths
 /// (0..=1000).
 ///

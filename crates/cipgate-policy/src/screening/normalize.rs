@@ -85,69 +85,136 @@ pub(super) const LEGAL_PHRASES: &[&[&str]] = &[
     &["naamloze", "vennootschap"],
 ];
 
+/// Every word of `LEGAL_PHRASES`, once, sorted: a name with fewer than two of them has no
+/// phrase to drop.
+pub(super) const PHRASE_WORDS: &[&str] = &[
+    "a",
+    "aktsionernoe",
+    "anonima",
+    "anonyme",
+    "azioni",
+    "beschrankter",
+    "besloten",
+    "closed",
+    "de",
+    "gesellschaft",
+    "haftung",
+    "joint",
+    "limitada",
+    "limitata",
+    "limitee",
+    "mit",
+    "naamloze",
+    "obmezhenoiu",
+    "obmezhenoyu",
+    "obshchestvo",
+    "odpowiedzialnoscia",
+    "ogranichennoi",
+    "ogranichennoy",
+    "ograniczona",
+    "open",
+    "otkrytoe",
+    "otvetstvennostiu",
+    "otvetstvennostyu",
+    "per",
+    "public",
+    "publichnoe",
+    "responsabilidad",
+    "responsabilita",
+    "responsabilite",
+    "s",
+    "sociedad",
+    "societa",
+    "societe",
+    "spolka",
+    "stock",
+    "tovaristvo",
+    "tovarystvo",
+    "vennootschap",
+    "vidpovidalnistiu",
+    "vidpovidalnistyu",
+    "z",
+    "zakrytoe",
+];
+
 pub(super) fn tokens(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
+    sorted_tokens(&folded(name))
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The name with every character folded, its words ended by spaces: one buffer for all the
+/// words, which screening a name per request reads without a string per word.
+pub(super) fn folded(name: &str) -> String {
+    let mut text = String::with_capacity(name.len() + 1);
     for c in name.chars() {
         if c.is_ascii() {
             if c.is_ascii_alphanumeric() {
-                word.push(c.to_ascii_lowercase());
+                text.push(c.to_ascii_lowercase());
             } else if !matches!(c, '\'' | '`' | '.') {
-                end_word(&mut word, &mut words);
+                text.push(' ');
             }
         } else if let Some(folded) = name_fold(c) {
-            push_folded(folded, &mut word, &mut words);
+            text.push_str(folded);
         } else if c.is_alphanumeric() {
             // Outside the table's blocks: lower case, itself folded where the table has it
             // (the Ohm sign is an omega).
             for lower in c.to_lowercase() {
                 match name_fold(lower) {
-                    Some(folded) => push_folded(folded, &mut word, &mut words),
-                    None => word.push(lower),
+                    Some(folded) => text.push_str(folded),
+                    None => text.push(lower),
                 }
             }
         } else {
-            end_word(&mut word, &mut words);
+            text.push(' ');
         }
     }
-    end_word(&mut word, &mut words);
-    words.retain(|w| {
-        LEGAL_FORMS.binary_search(&w.as_str()).is_err()
-            && CONNECTORS.binary_search(&w.as_str()).is_err()
-    });
+    text
+}
+
+/// The words of a [`folded`] name, legal forms and connectors dropped, sorted.
+pub(super) fn sorted_tokens(folded: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty() && !is_among(LEGAL_FORMS, w) && !is_among(CONNECTORS, w))
+        .collect();
     words.sort_unstable();
     drop_legal_phrases(&mut words);
     words
 }
 
-/// A replacement from the folding table: letters go into the word, a space ends it.
-fn push_folded(folded: &str, word: &mut String, words: &mut Vec<String>) {
-    for c in folded.chars() {
-        if c == ' ' {
-            end_word(word, words);
-        } else {
-            word.push(c);
-        }
-    }
-}
-
-fn end_word(word: &mut String, words: &mut Vec<String>) {
-    if !word.is_empty() {
-        words.push(std::mem::take(word));
-    }
-}
-
 /// Drops the words of every one of `LEGAL_PHRASES` that the name has all of. `words` is
 /// sorted, and stays so.
-fn drop_legal_phrases(words: &mut Vec<String>) {
-    let find = |words: &[String], word: &str| words.binary_search_by(|w| w.as_str().cmp(word));
+fn drop_legal_phrases(words: &mut Vec<&str>) {
+    // Most names have fewer than two words that any phrase has: nothing to drop.
+    let in_phrases = words.iter().filter(|w| is_among(PHRASE_WORDS, w)).count();
+    if in_phrases < 2 {
+        return;
+    }
     for phrase in LEGAL_PHRASES {
-        if phrase.iter().all(|word| find(words, word).is_ok()) {
+        if phrase.iter().all(|word| words.binary_search(word).is_ok()) {
             for word in *phrase {
-                if let Ok(i) = find(words, word) {
+                if let Ok(i) = words.binary_search(word) {
                     words.remove(i);
                 }
             }
         }
     }
+}
+
+/// Whether `word` is in the sorted `words`. Comparing bytes in line costs a fraction of a
+/// `memcmp` call on words this short, and every word of every screened name is looked up.
+pub(super) fn is_among(words: &[&str], word: &str) -> bool {
+    let word = word.as_bytes();
+    words
+        .binary_search_by(|probe| {
+            let probe = probe.as_bytes();
+            let common = probe.iter().zip(word).find(|(a, b)| a != b);
+            match common {
+                Some((a, b)) => a.cmp(b),
+                None => probe.len().cmp(&word.len()),
+            }
+        })
+        .is_ok()
 }

@@ -459,7 +459,7 @@ fn put(row: &mut [u32], j: usize, value: u32) {
 fn weight(token: &str) -> u64 {
     if token.is_empty() {
         0
-    } else if GENERIC.binary_search(&token).is_ok() {
+    } else if super::normalize::is_among(GENERIC, token) {
         GENERIC_WEIGHT
     } else {
         WEIGHT

@@ -1,7 +1,7 @@
 //! Name matching: properties over arbitrary names, and the example pairs that the default
 //! threshold is calibrated on.
 
-use super::normalize::{CONNECTORS, LEGAL_FORMS, LEGAL_PHRASES};
+use super::normalize::{CONNECTORS, LEGAL_FORMS, LEGAL_PHRASES, PHRASE_WORDS};
 use super::score::{score_with, similar, similarity, Prepared, Take, FLOOR, GENERIC};
 use super::*;
 use proptest::prelude::*;
@@ -240,6 +240,13 @@ fn word_lists_are_sorted_and_phrases_ordered() {
             assert!(!inside, "{phrase:?} takes words {later:?} needs");
         }
     }
+    let mut words: Vec<&str> = LEGAL_PHRASES
+        .iter()
+        .flat_map(|p| p.iter().copied())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    assert_eq!(PHRASE_WORDS, words);
 }
 
 /// Names made of words that matter to the legal-form rules, and others.
