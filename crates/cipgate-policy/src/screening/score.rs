@@ -389,6 +389,10 @@ const CHEAP_BUCKETS: [usize; 3] = [b'e' as usize % 32, b'i' as usize % 32, b'y' 
 /// neighbours, the commonest slip in typing, cost half an edit (as in Jaro's measure).
 /// `None` as soon as the distance must exceed `limit`.
 fn distance(a: &[char], b: &[char], rows: [&mut [u32]; 3], limit: u32) -> Option<u32> {
+    // The commonest case by far: the index found the listed token as it was written.
+    if a == b {
+        return Some(0);
+    }
     let [mut before, mut last, mut row] = rows;
     let mut inserted = 0;
     for (j, cell) in last.iter_mut().enumerate().take(b.len() + 1) {
