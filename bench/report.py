@@ -626,12 +626,12 @@ STAGE_TITLES = {
     "body_read": "copying the body in (`get_buffer`)",
     "evaluate": "decoding and deciding the body (the core)",
     "hashes": "keyed hashes of email and phone",
-    "decision_json": "the decision JSON",
+    "decision_json": "the decision JSON (in the local reply's time when it is the answer)",
     "audit_json": "the audit record's JSON line",
     "filter_state": "filter state (`set_property`)",
     "metrics": "counters (`increment_metric`)",
     "headers_set": "`x-cipgate-*` headers on a forwarded request",
-    "local_reply": "the local reply (`send_http_response`)",
+    "local_reply": "the local reply: its JSON or page, `send_http_response`",
 }
 
 

@@ -495,8 +495,11 @@ impl Signup {
         span(Stage::Metrics, || {
             filter.metrics.record(decision.outcome, &rules)
         });
-        // Only a blocked signup's answer or the configured filter state needs the JSON text.
-        let json = (blocked || filter.config.decision_state)
+        // The configured filter state needs the JSON text; a blocked signup's answer writes
+        // it (or its page) itself.
+        let json = filter
+            .config
+            .decision_state
             .then(|| span(Stage::DecisionJson, || decision.to_json()));
         let record = AuditRecord {
             event: "cipgate.decision",
@@ -538,8 +541,8 @@ impl Signup {
             return self.fail(Some(filter), &why);
         }
 
-        if let (true, Some(json)) = (blocked, &json) {
-            return span(Stage::LocalReply, || self.reply(decision, json));
+        if blocked {
+            return span(Stage::LocalReply, || self.reply(decision, json.as_deref()));
         }
         let mut tags = vec![
             (OUTCOME_HEADER, decision.outcome.as_str().to_owned()),
@@ -565,7 +568,7 @@ impl Signup {
     }
 
     /// Answers a blocked signup as the client asked: the decision JSON or its page.
-    fn reply(&mut self, decision: &Decision, json: &str) -> Action {
+    fn reply(&mut self, decision: &Decision, json: Option<&str>) -> Action {
         self.state = State::Replied;
         let reply = reply::blocked(&self.answer, decision, json);
         reply::send(u32::from(decision.status), &reply);

@@ -24,7 +24,7 @@ pub enum Stage {
     Evaluate,
     /// The keyed hashes of the identifying fields.
     Hashes,
-    /// The decision JSON.
+    /// The decision JSON: for filter state, or inside `LocalReply` for a JSON answer.
     DecisionJson,
     /// The audit record's JSON line.
     AuditJson,
@@ -34,7 +34,7 @@ pub enum Stage {
     Metrics,
     /// Setting the `x-cipgate-*` headers on a forwarded request.
     HeadersSet,
-    /// Sending a local reply.
+    /// Writing (the decision JSON or its page) and sending a local reply.
     LocalReply,
     /// A span around nothing: what the clock itself costs per span, subtracted by the report.
     Clock,

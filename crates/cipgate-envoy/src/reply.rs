@@ -3,6 +3,7 @@
 //! same decision (`cipgate_policy::html`); a failure of the filter with a fixed JSON 503.
 //! Every local reply depends on `Accept` and `Accept-Language` and is never stored by caches.
 
+use crate::profile::{span, Stage};
 use crate::{log, OUTCOME_HEADER, POLICY_HEADER};
 use cipgate_policy::{html, Decision};
 use proxy_wasm::hostcalls;
@@ -46,12 +47,17 @@ pub struct Reply<'a> {
 const JSON: &str = "application/json";
 const HTML: &str = "text/html; charset=utf-8";
 
-/// The reply to a blocked signup: `json` (the decision's JSON, already written for the audit
-/// trail) or the page of the same decision, tagged with its outcome and policy.
-pub fn blocked<'a>(answer: &Answer, decision: &'a Decision, json: &'a str) -> Reply<'a> {
-    let (content_type, body) = match answer {
-        Answer::Json => (JSON, Cow::Borrowed(json)),
-        Answer::Html { back } => (HTML, Cow::Owned(decision.to_html(back))),
+/// The reply to a blocked signup: the decision's JSON (`json` when it is written already, for
+/// filter state) or the page of the same decision, tagged with its outcome and policy. A page
+/// needs no JSON, so none is written for it.
+pub fn blocked<'a>(answer: &Answer, decision: &'a Decision, json: Option<&'a str>) -> Reply<'a> {
+    let (content_type, body) = match (answer, json) {
+        (Answer::Json, Some(json)) => (JSON, Cow::Borrowed(json)),
+        (Answer::Json, None) => (
+            JSON,
+            Cow::Owned(span(Stage::DecisionJson, || decision.to_json())),
+        ),
+        (Answer::Html { back }, _) => (HTML, Cow::Owned(decision.to_html(back))),
     };
     let mut headers = common(content_type);
     headers.push((OUTCOME_HEADER, decision.outcome.as_str()));
@@ -140,7 +146,7 @@ mod tests {
                 back: "https://example.com/form".to_owned()
             }
         );
-        let reply = blocked(&page, &decision, &json);
+        let reply = blocked(&page, &decision, None);
         assert_eq!(header(&reply, "content-type"), Some(HTML));
         assert!(reply.body.contains("Signups from &lt;this&gt; country"));
         assert!(reply.body.contains("href=\"https://example.com/form\""));
@@ -148,9 +154,11 @@ mod tests {
         for accept in [None, Some("application/json"), Some("*/*")] {
             let answer = Answer::of_request(accept, None, Some("example.com"), "/signup");
             assert_eq!(answer, Answer::Json);
-            let reply = blocked(&answer, &decision, &json);
-            assert_eq!(header(&reply, "content-type"), Some(JSON));
-            assert_eq!(reply.body, json);
+            for written in [Some(json.as_str()), None] {
+                let reply = blocked(&answer, &decision, written);
+                assert_eq!(header(&reply, "content-type"), Some(JSON));
+                assert_eq!(reply.body, json);
+            }
         }
     }
 
@@ -162,15 +170,15 @@ mod tests {
             back: "/signup".to_owned(),
         };
         for reply in [
-            blocked(&Answer::Json, &decision, &json),
-            blocked(&page, &decision, &json),
+            blocked(&Answer::Json, &decision, None),
+            blocked(&page, &decision, None),
             filter_failure(),
         ] {
             assert_eq!(header(&reply, "vary"), Some("accept, accept-language"));
             assert_eq!(header(&reply, "cache-control"), Some("no-store"));
         }
         for answer in [Answer::Json, page] {
-            let reply = blocked(&answer, &decision, &json);
+            let reply = blocked(&answer, &decision, Some(&json));
             assert_eq!(header(&reply, OUTCOME_HEADER), Some("deny"));
             assert_eq!(header(&reply, POLICY_HEADER), Some("c0ffee"));
         }
