@@ -51,7 +51,7 @@ pub fn run(policy_path: &Path, out_dir: &Path, options: &Options) -> Result<(), 
     if let Some(repository) = &options.oci_repository {
         crate::oci::check_repository(repository)?;
     }
-    let compiled = crate::load_policy(policy_path, &options.lists, options.format)?;
+    let compiled = crate::compile::load_policy(policy_path, &options.lists, options.format)?;
     let policy = &compiled.policy;
     let id = policy.id();
     let module = runtimes::envoy_module(&compiled.bytes)?;

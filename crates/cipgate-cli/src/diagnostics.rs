@@ -31,7 +31,7 @@ pub fn report(d: &Diagnostics, format: crate::Format) -> String {
     match format {
         crate::Format::Text => d.to_string(),
         crate::Format::Json => {
-            println!("{}", to_json(d));
+            outln!("{}", to_json(d));
             let n = d.items.len();
             format!("{n} error{} in {}", if n == 1 { "" } else { "s" }, d.file)
         }

@@ -2,10 +2,13 @@
 //! reports each decision that changes, so a reviewer sees what a rule change does before it
 //! ships.
 
+use crate::compile::load_policy;
+use crate::Format;
 use cipgate_policy::{CompiledPolicy, Decision, GatewayFacts, Outcome, SignupRequest};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -266,4 +269,44 @@ pub fn to_text(report: &Report, old: &CompiledPolicy, new: &CompiledPolicy) -> S
         }
     }
     out
+}
+
+/// Decides the corpus under both policies and prints the decisions that change; exit status 3
+/// when some do.
+pub fn run(
+    old: &Path,
+    new: &Path,
+    corpus: &Path,
+    at: Option<&str>,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let (old, new) = (
+        load_policy(old, &[], format)?.policy,
+        load_policy(new, &[], format)?.policy,
+    );
+    let corpus = read_corpus(corpus)?;
+    let time = match at {
+        Some(text) => Some(
+            cipgate_policy::formats::parse_timestamp(text).ok_or_else(|| {
+                format!(
+                    "error: --at {text} is not a date such as 2027-01-15 or 2027-01-15T12:00:00Z"
+                )
+            })?,
+        ),
+        None => crate::now(),
+    };
+    let facts = GatewayFacts {
+        time,
+        ..GatewayFacts::default()
+    };
+    let report = compare(&old, &new, &corpus, &facts);
+    match format {
+        Format::Text => out!("{}", to_text(&report, &old, &new)),
+        Format::Json => outln!("{}", to_json(&report, &old, &new)),
+    }
+    Ok(if report.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }

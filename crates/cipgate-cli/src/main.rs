@@ -1,8 +1,14 @@
 //! `cipgate`: compile a signup policy, check documents against it, and build the modules
 //! that enforce it.
 
+// First: its printing macros serve the modules after it.
+#[macro_use]
+mod output;
+
 mod build;
 mod build_web;
+mod check;
+mod compile;
 mod diagnostics;
 mod diff;
 mod harness_check;
@@ -11,16 +17,13 @@ mod oci;
 mod policy_tests;
 mod runtimes;
 mod schema;
+mod test_command;
 
-use cipgate_policy::{
-    compile_with, Compiled, CompiledPolicy, GatewayFacts, Outcome, SignupRequest,
-};
+use cipgate_policy::GatewayFacts;
 use clap::{Parser, Subcommand};
-use harness_check::{DeployedModule, Signup};
-use list_files::{parse_list_arg, DiskListFiles, ListArg};
-use std::io::Read;
+use list_files::{parse_list_arg, ListArg};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 const EXAMPLES: &str = "\
@@ -225,7 +228,7 @@ fn main() -> ExitCode {
             emit,
             format,
             lists,
-        } => compile_command(&policy, emit.as_deref(), &lists, format),
+        } => compile::run(&policy, emit.as_deref(), &lists, format),
         Command::Build {
             policy,
             out,
@@ -271,7 +274,7 @@ fn main() -> ExitCode {
                 time: time.or_else(now),
                 accept_language: locale,
             };
-            check_command(
+            check::run(
                 policy.as_deref(),
                 (&lists, format),
                 module.as_deref(),
@@ -294,7 +297,7 @@ fn main() -> ExitCode {
             locale,
             lists,
         } => {
-            let options = TestOptions {
+            let options = test_command::Options {
                 module,
                 build,
                 run,
@@ -304,9 +307,9 @@ fn main() -> ExitCode {
                 lists,
             };
             if watch {
-                watch_tests(&policy, cases, &options, junit.as_deref())
+                test_command::watch(&policy, cases, &options, junit.as_deref())
             } else {
-                test_command(&policy, cases, &options, junit.as_deref())
+                test_command::run(&policy, cases, &options, junit.as_deref())
             }
         }
         Command::Diff {
@@ -315,7 +318,7 @@ fn main() -> ExitCode {
             corpus,
             at,
             format,
-        } => diff_command(&old, &new, &corpus, at.as_deref(), format),
+        } => diff::run(&old, &new, &corpus, at.as_deref(), format),
         Command::Schema { file } => {
             let schema = match file {
                 SchemaFile::Policy => schema::policy(),
@@ -323,7 +326,7 @@ fn main() -> ExitCode {
             };
             serde_json::to_string_pretty(&schema)
                 .map(|text| {
-                    println!("{text}");
+                    outln!("{text}");
                     ExitCode::SUCCESS
                 })
                 .map_err(|e| format!("error: cannot write the schema: {e}"))
@@ -338,380 +341,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads and compiles a policy file (or loads a policy image, `.cpi`), its names lists from
-/// `lists` where given; the error is the rendered diagnostics.
-pub fn load_policy(path: &Path, lists: &[ListArg], format: Format) -> Result<Compiled, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("error: cannot read the policy {}: {e}", path.display()))?;
-    if bytes.starts_with(cipgate_policy::image::MAGIC) {
-        if !lists.is_empty() {
-            return Err(format!(
-                "error: {} is a compiled policy image; --list needs the policy file",
-                path.display()
-            ));
-        }
-        let policy =
-            CompiledPolicy::load(&bytes).map_err(|e| format!("error: {}: {e}", path.display()))?;
-        return Ok(Compiled { bytes, policy });
-    }
-    let source = String::from_utf8(bytes)
-        .map_err(|_| format!("error: the policy {} is not UTF-8", path.display()))?;
-    let files = DiskListFiles {
-        policy_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        replacements: lists,
-    };
-    let compiled = compile_with(&path.display().to_string(), &source, &files)
-        .map_err(|d| diagnostics::report(&d, format))?;
-    for arg in lists {
-        let names_list = compiled
-            .policy
-            .ir()
-            .lists
-            .iter()
-            .any(|l| l.name == arg.list && l.kind == cipgate_policy::ir::ListKind::Names);
-        if !names_list {
-            return Err(format!(
-                "error: --list {}={}: the policy has no names list `{}`",
-                arg.list,
-                arg.file.display(),
-                arg.list
-            ));
-        }
-    }
-    Ok(compiled)
-}
-
-fn compile_command(
-    path: &Path,
-    emit: Option<&Path>,
-    lists: &[ListArg],
-    format: Format,
-) -> Result<ExitCode, String> {
-    let compiled = load_policy(path, lists, format)?;
-    let ir = compiled.policy.ir();
-    if let Some(out) = emit {
-        std::fs::write(out, &compiled.bytes)
-            .map_err(|e| format!("error: cannot write {}: {e}", out.display()))?;
-    }
-    println!(
-        "{} {} sha256:{} ({} fields, {} lists, {} rules)",
-        ir.meta.id,
-        ir.meta.version,
-        compiled.policy.sha256(),
-        ir.fields.len(),
-        ir.lists.len(),
-        ir.rules.len()
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn check_command(
-    policy: Option<&Path>,
-    (lists, format): (&[ListArg], Format),
-    module: Option<&Path>,
-    content_type: Option<String>,
-    facts: &GatewayFacts,
-    query: Option<&str>,
-    file: &Path,
-) -> Result<ExitCode, String> {
-    let body = read_input(file)?;
-    let content_type = content_type.unwrap_or_else(|| default_content_type(file).to_string());
-    if module.is_some() && !lists.is_empty() {
-        return Err("error: --list goes with --policy; a module carries its lists".to_string());
-    }
-    let (json, outcome) = match (module, policy) {
-        (Some(module), _) => {
-            let json = DeployedModule::load(module)?.decide(&Signup {
-                body: &body,
-                content_type: Some(&content_type),
-                client_ip: facts.client_ip,
-                geo_country: facts.geo_country.as_deref(),
-                geo_region: facts.geo_region.as_deref(),
-                time: facts.time,
-                query,
-                accept_language: facts.accept_language.as_deref(),
-            })?;
-            let outcome = outcome_of(&json)?;
-            (json, outcome)
-        }
-        (None, Some(policy)) => {
-            let loaded = load_policy(policy, lists, format)?;
-            let decision = policy_tests::native_decision(
-                &loaded.policy,
-                query,
-                &SignupRequest {
-                    body: &body,
-                    content_type: Some(&content_type),
-                    facts,
-                },
-            );
-            (decision.to_json(), decision.outcome)
-        }
-        (None, None) => return Err("error: give --policy or --module".to_string()),
-    };
-    println!("{json}");
-    Ok(exit_code(outcome))
-}
-
-/// The outcome named in a module's decision JSON.
-fn outcome_of(json: &str) -> Result<Outcome, String> {
-    let value: serde_json::Value = serde_json::from_str(json)
-        .map_err(|e| format!("error: the module's decision is not JSON: {e}"))?;
-    let name = value
-        .get("outcome")
-        .and_then(|o| o.as_str())
-        .unwrap_or_default();
-    Outcome::ALL
-        .into_iter()
-        .find(|o| o.as_str() == name)
-        .ok_or_else(|| format!("error: the module's decision has no known outcome: {json}"))
-}
-
-/// How `cipgate test` runs: natively alone, or through a module too; which cases.
-struct TestOptions {
-    module: Option<PathBuf>,
-    build: bool,
-    run: Option<String>,
-    fail_on_uncovered: bool,
-    format: Format,
-    /// The locale of cases that give none.
-    locale: Option<String>,
-    lists: Vec<ListArg>,
-}
-
-/// `cipgate test --watch`: runs the cases, then again each time the policy or the test file
-/// is written, until interrupted. A policy or test file that does not load is reported and
-/// waited out, as a half-saved file is.
-fn watch_tests(
-    policy_path: &Path,
-    cases: Option<PathBuf>,
-    options: &TestOptions,
-    junit: Option<&Path>,
-) -> Result<ExitCode, String> {
-    let cases_path = cases
-        .clone()
-        .unwrap_or_else(|| policy_tests::tests_path(policy_path));
-    let stamp = || {
-        [policy_path, cases_path.as_path()]
-            .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-    };
-    loop {
-        let seen = stamp();
-        if let Err(message) = test_command(policy_path, cases.clone(), options, junit) {
-            println!("{message}");
-        }
-        println!(
-            "watching {} and {} (Ctrl-C to stop)",
-            policy_path.display(),
-            cases_path.display()
-        );
-        while stamp() == seen {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-        println!("--- changed: running again");
-    }
-}
-
-fn test_command(
-    policy_path: &Path,
-    cases: Option<PathBuf>,
-    options: &TestOptions,
-    junit: Option<&Path>,
-) -> Result<ExitCode, String> {
-    let compiled = load_policy(policy_path, &options.lists, options.format)?;
-    let cases_path = cases.unwrap_or_else(|| policy_tests::tests_path(policy_path));
-    let tests = policy_tests::read_tests(&cases_path)?;
-    let named = cases_path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&tests.policy);
-    if std::fs::canonicalize(&named).ok() != std::fs::canonicalize(policy_path).ok() {
-        return Err(format!(
-            "error: {} tests the policy {}, not {}",
-            cases_path.display(),
-            named.display(),
-            policy_path.display()
-        ));
-    }
-    // A build for the test goes to a directory of its own, never over the user's dist/, and
-    // is removed whether it worked or not.
-    let deployed = match (&options.module, options.build) {
-        (Some(module), _) => Some(DeployedModule::load(module)),
-        (None, true) => {
-            let dir = std::env::temp_dir().join(format!("cipgate-test-{}", std::process::id()));
-            let build_options = build::Options {
-                lists: options.lists.clone(),
-                ..build::Options::default()
-            };
-            let loaded = build::run(policy_path, &dir, &build_options).and_then(|()| {
-                DeployedModule::load(&dir.join(format!("{}.wasm", compiled.policy.id())))
-            });
-            let _ = std::fs::remove_dir_all(&dir);
-            Some(loaded)
-        }
-        (None, false) => None,
-    }
-    .transpose()?;
-    let selected: Vec<_> = tests
-        .cases
-        .iter()
-        .filter(|case| {
-            options
-                .run
-                .as_ref()
-                .is_none_or(|text| case.name.contains(text))
-        })
-        .collect();
-    let results = policy_tests::run_cases(
-        &compiled.policy,
-        deployed.as_ref(),
-        &selected,
-        options.locale.as_deref(),
-    );
-
-    let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
-    let uncovered = policy_tests::uncovered(&compiled.policy, &results);
-    let uncovered_fails =
-        options.fail_on_uncovered && options.run.is_none() && !uncovered.is_empty();
-    match options.format {
-        Format::Text => print_test_report(&compiled.policy, &results, &uncovered, options),
-        Format::Json => println!(
-            "{}",
-            policy_tests::json_report(
-                &compiled.policy,
-                &results,
-                options.run.is_none().then_some(&uncovered[..]),
-                options.module.as_deref(),
-                options.build,
-            )
-        ),
-    }
-    if let Some(path) = junit {
-        std::fs::write(path, policy_tests::junit(compiled.policy.id(), &results))
-            .map_err(|e| format!("error: cannot write {}: {e}", path.display()))?;
-    }
-    Ok(if failed == 0 && !uncovered_fails {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn diff_command(
-    old: &Path,
-    new: &Path,
-    corpus: &Path,
-    at: Option<&str>,
-    format: Format,
-) -> Result<ExitCode, String> {
-    let (old, new) = (
-        load_policy(old, &[], format)?.policy,
-        load_policy(new, &[], format)?.policy,
-    );
-    let corpus = diff::read_corpus(corpus)?;
-    let time = match at {
-        Some(text) => Some(
-            cipgate_policy::formats::parse_timestamp(text).ok_or_else(|| {
-                format!(
-                    "error: --at {text} is not a date such as 2027-01-15 or 2027-01-15T12:00:00Z"
-                )
-            })?,
-        ),
-        None => now(),
-    };
-    let facts = GatewayFacts {
-        time,
-        ..GatewayFacts::default()
-    };
-    let report = diff::compare(&old, &new, &corpus, &facts);
-    match format {
-        Format::Text => print!("{}", diff::to_text(&report, &old, &new)),
-        Format::Json => println!("{}", diff::to_json(&report, &old, &new)),
-    }
-    Ok(if report.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
-}
-
-/// The text report of `cipgate test`: failures, coverage, how the cases were decided.
-fn print_test_report(
-    policy: &CompiledPolicy,
-    results: &[policy_tests::CaseResult],
-    uncovered: &[&str],
-    options: &TestOptions,
-) {
-    for result in results {
-        if !result.failures.is_empty() {
-            println!("FAIL {}", result.name);
-            for failure in &result.failures {
-                println!("  {}", failure.replace('\n', "\n  "));
-            }
-        }
-    }
-    let total = policy.ir().rules.len();
-    if options.run.is_some() {
-        println!(
-            "coverage: not checked, --run selected {} cases",
-            results.len()
-        );
-    } else if uncovered.is_empty() {
-        println!(
-            "coverage: every rule of {} ({total}) fired in some case",
-            policy.id()
-        );
-    } else {
-        println!(
-            "coverage: {} of {total} rules fired; no case made these fire: {}",
-            total - uncovered.len(),
-            uncovered.join(", ")
-        );
-    }
-    match (&options.module, options.build) {
-        (Some(path), _) => println!("decided natively and by {}", path.display()),
-        (None, true) => println!("decided natively and by the module built for the test"),
-        (None, false) => {
-            println!("decided natively (--module FILE or --build to check a module too)")
-        }
-    }
-    let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
-    println!("{} passed, {failed} failed", results.len() - failed);
-}
-
-fn read_input(file: &Path) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    if file == Path::new("-") {
-        std::io::stdin()
-            .read_to_end(&mut body)
-            .map_err(|e| format!("error: cannot read standard input: {e}"))?;
-    } else {
-        body = std::fs::read(file)
-            .map_err(|e| format!("error: cannot read {}: {e}", file.display()))?;
-    }
-    Ok(body)
-}
-
-fn default_content_type(file: &Path) -> &'static str {
-    match file.extension().and_then(|e| e.to_str()) {
-        Some("form") => "application/x-www-form-urlencoded",
-        _ => "application/json",
-    }
-}
-
+/// Seconds since the Unix epoch, for decisions made as of now.
 fn now() -> Option<i64> {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
     i64::try_from(since.as_secs()).ok()
-}
-
-/// The documented exit codes of `check`.
-pub fn exit_code(outcome: Outcome) -> ExitCode {
-    ExitCode::from(match outcome {
-        Outcome::Allow | Outcome::Review => 0,
-        Outcome::Incomplete => 3,
-        Outcome::Reject => 4,
-        Outcome::Deny => 5,
-    })
 }

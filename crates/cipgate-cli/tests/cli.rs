@@ -173,6 +173,31 @@ fn check_exit_codes_follow_the_outcome() {
     assert!(text(&unreadable.stderr).contains("cannot read"));
 }
 
+/// A reader that stops early (`cipgate check ... | head -1`) ends the command quietly, with
+/// status 0 as ripgrep has it: no panic about the closed pipe, whatever the decision was.
+#[test]
+fn a_closed_standard_output_stops_the_command_quietly() {
+    let policy = policy();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cipgate"))
+        .args(["check", "--policy", policy.to_str().unwrap(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before the command has its input, so its first write meets a
+    // closed pipe.
+    drop(child.stdout.take());
+    let signup = std::fs::read(examples().join("embargoed-address.json")).unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(&signup).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
 #[test]
 fn check_through_the_module_prints_what_the_policy_decides() {
     let module = module();

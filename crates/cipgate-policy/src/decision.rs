@@ -1,88 +1,11 @@
 //! The decision: the one JSON shape that every runtime emits byte for byte.
 
+// The outcomes and codes of rules are the policy's words; a decision reports them.
 use crate::ir::ListVersion;
+pub use crate::ir::{Code, Outcome};
 use crate::json_text::{write_array, write_key, write_str, write_text_members, write_u64};
 use serde::Serialize;
 use std::borrow::Cow;
-
-/// What happens to the signup. Declared from weakest to strongest so that `max` combines
-/// outcomes in the documented order: deny > reject > incomplete > review > allow.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Allow,
-    Review,
-    Incomplete,
-    Reject,
-    Deny,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Allow => "allow",
-            Outcome::Review => "review",
-            Outcome::Incomplete => "incomplete",
-            Outcome::Reject => "reject",
-            Outcome::Deny => "deny",
-        }
-    }
-
-    /// Whether a gateway lets a signup with this outcome through to the upstream.
-    pub fn is_forwarded(self) -> bool {
-        matches!(self, Outcome::Allow | Outcome::Review)
-    }
-
-    pub const ALL: [Outcome; 5] = [
-        Outcome::Allow,
-        Outcome::Review,
-        Outcome::Incomplete,
-        Outcome::Reject,
-        Outcome::Deny,
-    ];
-}
-
-/// What kind of problem a violation reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    /// A required field is absent.
-    Missing,
-    /// A field is present but of the wrong type or format.
-    Invalid,
-    /// A value names a restricted jurisdiction or party.
-    Restricted,
-    /// Two facts of the signup contradict each other.
-    Inconsistent,
-    /// A rule that flags the signup for a person to look at.
-    Flagged,
-    /// The document could not be judged safely (see [`RejectReason`]).
-    Rejected,
-}
-
-impl Code {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::Missing => "missing",
-            Code::Invalid => "invalid",
-            Code::Restricted => "restricted",
-            Code::Inconsistent => "inconsistent",
-            Code::Flagged => "flagged",
-            Code::Rejected => "rejected",
-        }
-    }
-
-    pub const ALL: [Code; 6] = [
-        Code::Missing,
-        Code::Invalid,
-        Code::Restricted,
-        Code::Inconsistent,
-        Code::Flagged,
-        Code::Rejected,
-    ];
-}
 
 /// Why a document cannot be judged safely. Each reason has a fixed HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,12 +62,6 @@ impl RejectReason {
             RejectReason::UnsupportedContentType | RejectReason::UnsupportedEncoding => 415,
             _ => 400,
         }
-    }
-
-    /// A message a person (or the developer of the signup form) can act on, in `locale`
-    /// (one of [`crate::locale::BUILT_IN`]).
-    pub fn message(self, locale: &str) -> &'static str {
-        crate::locale::reject_message(self, locale)
     }
 }
 

@@ -4,7 +4,6 @@
 //! Every field, list, pattern and named condition is referred to by index, so the evaluator
 //! never looks anything up by name.
 
-use crate::decision::{Code, Outcome};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -277,6 +276,85 @@ impl EntryValue {
             }
         }
     }
+}
+
+/// What happens to the signup. Declared from weakest to strongest so that `max` combines
+/// outcomes in the documented order: deny > reject > incomplete > review > allow.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Allow,
+    Review,
+    Incomplete,
+    Reject,
+    Deny,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Review => "review",
+            Outcome::Incomplete => "incomplete",
+            Outcome::Reject => "reject",
+            Outcome::Deny => "deny",
+        }
+    }
+
+    /// Whether a gateway lets a signup with this outcome through to the upstream.
+    pub fn is_forwarded(self) -> bool {
+        matches!(self, Outcome::Allow | Outcome::Review)
+    }
+
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Allow,
+        Outcome::Review,
+        Outcome::Incomplete,
+        Outcome::Reject,
+        Outcome::Deny,
+    ];
+}
+
+/// What kind of problem a violation reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// A required field is absent.
+    Missing,
+    /// A field is present but of the wrong type or format.
+    Invalid,
+    /// A value names a restricted jurisdiction or party.
+    Restricted,
+    /// Two facts of the signup contradict each other.
+    Inconsistent,
+    /// A rule that flags the signup for a person to look at.
+    Flagged,
+    /// The document could not be judged safely (see [`RejectReason`](crate::decision::RejectReason)).
+    Rejected,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Missing => "missing",
+            Code::Invalid => "invalid",
+            Code::Restricted => "restricted",
+            Code::Inconsistent => "inconsistent",
+            Code::Flagged => "flagged",
+            Code::Rejected => "rejected",
+        }
+    }
+
+    pub const ALL: [Code; 6] = [
+        Code::Missing,
+        Code::Invalid,
+        Code::Restricted,
+        Code::Inconsistent,
+        Code::Flagged,
+        Code::Rejected,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,5 @@
 //! The compiler: policy YAML in, policy image out, or every error at once.
 
-pub mod dfa_build;
 mod diagnostics;
 mod error_codes;
 pub mod list_files;
@@ -12,6 +11,9 @@ pub mod vocabulary;
 mod yaml;
 
 pub use diagnostics::{Diagnostic, Diagnostics, ErrorCode, Position, ERROR_CODES};
+// The pattern compiler lives beside the matcher whose tables it writes, where the image
+// encoder reaches it too; the passes and the crate's users find it here.
+pub use crate::dfa::build as dfa_build;
 
 use crate::policy::CompiledPolicy;
 use sha2::{Digest, Sha256};

@@ -239,23 +239,11 @@ fn canonical_index(segment: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::tests::{object, string};
     use proptest::prelude::*;
 
     fn form(text: &str) -> Result<Value<'_>, RejectReason> {
         decode(text.as_bytes(), 8)
-    }
-
-    fn string(s: &str) -> Value<'static> {
-        Value::String(s.to_owned().into())
-    }
-
-    fn object(members: &[(&str, Value<'static>)]) -> Value<'static> {
-        Value::Object(
-            members
-                .iter()
-                .map(|(k, v)| ((*k).to_owned().into(), v.clone()))
-                .collect(),
-        )
     }
 
     fn assert_rejects(reason: RejectReason, inputs: &[&str]) {

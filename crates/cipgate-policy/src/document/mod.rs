@@ -135,6 +135,21 @@ mod tests {
         body_format(Some(content_type), &BOTH)
     }
 
+    /// A string value, for the decoders' tests.
+    pub(super) fn string(s: &str) -> Value<'static> {
+        Value::String(s.to_owned().into())
+    }
+
+    /// An object value of these members, in this order.
+    pub(super) fn object(members: &[(&str, Value<'static>)]) -> Value<'static> {
+        Value::Object(
+            members
+                .iter()
+                .map(|(k, v)| ((*k).to_owned().into(), v.clone()))
+                .collect(),
+        )
+    }
+
     #[test]
     fn json_content_types_accepted() {
         for ct in [

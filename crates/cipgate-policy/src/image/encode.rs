@@ -2,8 +2,8 @@
 //! formats are compiled to DFAs here, so runtimes carry search code only.
 
 use super::{Section, FORMAT, HEADER_LEN, MAGIC, MAX_CONDITION_DEPTH};
-use crate::compile::dfa_build::build_dfa;
 use crate::decision::{Code, Outcome};
+use crate::dfa::build::build_dfa;
 use crate::ir::{
     BodyFormat, CompareOp, Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind,
     Localized, PolicyIr, Predicate, Rule, Scalar, Subject,

@@ -9,7 +9,7 @@ mod texts;
 
 use crate::weighted::{self, Element};
 pub use texts::BUILT_IN;
-pub(crate) use texts::{page_text, reject_message, PageText};
+pub(crate) use texts::{page_text, PageText};
 
 /// The locale of a policy that declares none.
 pub const DEFAULT: &str = "en";

@@ -7,11 +7,16 @@ use crate::decision::RejectReason;
 /// The locales cipgate has its own texts in; English, the default, first.
 pub const BUILT_IN: &[&str] = &["en", "de"];
 
-/// The message of a reject reason in `locale`, one of [`BUILT_IN`] (English otherwise).
-pub(crate) fn reject_message(reason: RejectReason, locale: &str) -> &'static str {
-    match locale {
-        "de" => de(reason),
-        _ => en(reason),
+// The message of a reject reason lives beside its texts, so that `decision.rs` does not
+// depend on this module, which names its reasons.
+impl RejectReason {
+    /// A message a person (or the developer of the signup form) can act on, in `locale`,
+    /// one of [`BUILT_IN`] (English otherwise).
+    pub fn message(self, locale: &str) -> &'static str {
+        match locale {
+            "de" => de(self),
+            _ => en(self),
+        }
     }
 }
 
@@ -159,7 +164,7 @@ mod tests {
     #[test]
     fn every_built_in_locale_has_its_own_text_for_every_reason() {
         for reason in ALL_REJECT_REASONS {
-            let texts: Vec<&str> = BUILT_IN.iter().map(|l| reject_message(reason, l)).collect();
+            let texts: Vec<&str> = BUILT_IN.iter().map(|l| reason.message(l)).collect();
             assert_translated(&format!("{reason:?}"), &texts);
         }
     }

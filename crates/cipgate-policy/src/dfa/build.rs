@@ -1,4 +1,5 @@
-//! Compiles a policy pattern to the DFA table of [`crate::dfa`].
+//! Compiles a policy pattern to the DFA table of [`super`]: the writer of the format the
+//! matcher reads, for the compiler and the image encoder.
 //!
 //! The reference is `regex::Regex::new(pattern)?.is_match(haystack)` as this workspace builds
 //! `regex` (Unicode syntax, UTF-8 mode, no Unicode tables): a pattern it refuses is refused,
@@ -11,7 +12,7 @@
 //! tables), `(?-u:\B)` and the ASCII half word boundaries (empty matches inside a UTF-8
 //! encoded character, which `regex` skips), and patterns whose DFA exceeds the size limit.
 
-use crate::dfa::{FORMAT_NARROW, FORMAT_WIDE, MAX_NARROW_LIVE, MAX_WIDE_LIVE};
+use super::{FORMAT_NARROW, FORMAT_WIDE, MAX_NARROW_LIVE, MAX_WIDE_LIVE};
 use regex_automata::{
     dfa::{dense, Automaton, StartKind},
     nfa::thompson,

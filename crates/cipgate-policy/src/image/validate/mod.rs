@@ -4,14 +4,20 @@
 //! writing an image and every runtime after reading one, so the evaluator can follow indices
 //! without fallbacks that would quietly turn a deny rule off.
 
-use crate::decision::Outcome;
-use crate::formats::fold_text;
+mod flags;
+mod lists;
+
+#[cfg(feature = "compiler")]
+pub(crate) use flags::{named_facts_only, reads_elements};
+pub(crate) use flags::{reads_facts_only, reads_postal_codes};
+
 use crate::ir::{
-    Cond, EntryValue, Fact, Field, FieldType, Format, ListEntry, ListKind, Localized, NameIndex,
-    NamedCond, NamedList, Party, PolicyIr, Predicate, Rule, Scalar, Subject,
+    Cond, Fact, Field, FieldType, Format, ListKind, Localized, NamedCond, PolicyIr, Predicate,
+    Rule, Scalar, Subject,
 };
 use crate::locale;
 use crate::tables;
+use lists::{list_entry, screening};
 
 type Check = Result<(), String>;
 
@@ -459,7 +465,6 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// An entry's value is of its list's kind and well formed, and what else it carries is usable.
 /// A message is given once in each of the policy's `locales`, none of them empty: a decision
 /// is never half in one language, nor without words.
 fn localized(text: &Localized, locales: usize) -> Check {
@@ -470,155 +475,6 @@ fn localized(text: &Localized, locales: usize) -> Check {
         ));
     }
     Ok(())
-}
-
-fn list_entry(kind: ListKind, entry: &ListEntry, locales: usize) -> Check {
-    let prefix = |p: &str, max: usize| {
-        !p.is_empty()
-            && p.len() <= max
-            && p.bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-    };
-    let fits = match (kind, &entry.value) {
-        (ListKind::Country, EntryValue::Exact(v)) => tables::is_country(v),
-        (ListKind::Subdivision, EntryValue::Exact(v)) => tables::is_subdivision(v),
-        (ListKind::Text, EntryValue::Exact(v)) => fold_text(v) == *v && !v.is_empty(),
-        (
-            ListKind::PostalCode,
-            EntryValue::PostalCodes {
-                country,
-                first,
-                last,
-            },
-        ) => {
-            tables::is_country(country)
-                && prefix(first, 10)
-                && prefix(last, 10)
-                && first.len() == last.len()
-                && first <= last
-        }
-        (ListKind::PhoneNumber, EntryValue::PhonePrefix(digits)) => {
-            prefix(digits, 15)
-                && tables::calling_countries(digits).is_some_and(|(code, _)| code <= digits.len())
-        }
-        (ListKind::Names, EntryValue::Party(party)) => party_fits(party),
-        _ => false,
-    };
-    if !fits {
-        return Err(format!("the entry {:?} does not fit the list", entry.value));
-    }
-    if entry.reason.is_empty() || entry.citation.is_empty() {
-        return Err("an entry has no reason or citation".into());
-    }
-    if !matches!(entry.outcome, None | Some(Outcome::Deny | Outcome::Review)) {
-        return Err("an entry's outcome is not deny or review".into());
-    }
-    if let Some(message) = &entry.message {
-        localized(message, locales)?;
-    }
-    if let (Some(from), Some(to)) = (entry.effective, entry.expires) {
-        if to <= from {
-            return Err("an entry expires before it takes effect".into());
-        }
-    }
-    Ok(())
-}
-
-/// A party has an id and names, each name its tokens (sorted, none empty), its countries
-/// are known codes and its dates of birth ranges of days. Whether the tokens are the names' own is the compiler's to get right:
-/// recomputing them would cost every start-up a pass over the whole list.
-fn party_fits(party: &Party) -> bool {
-    !party.id.is_empty()
-        && !party.names.is_empty()
-        && party.names.len() == party.tokens.len()
-        && party.names.iter().all(|n| !n.is_empty())
-        && party.tokens.iter().all(|tokens| {
-            tokens.iter().all(|t| !t.is_empty())
-                && tokens
-                    .iter()
-                    .zip(tokens.iter().skip(1))
-                    .all(|(a, b)| a <= b)
-        })
-        && party.countries.iter().all(|c| tables::is_country(c))
-        && party
-            .dates_of_birth
-            .iter()
-            .all(|(first, last)| first <= last && *first >= 10101 && *last <= 99991231)
-}
-
-/// A names list, and only a names list, has screening scores; a hit is at least 1 and the
-/// denial scores are no lower than it.
-fn screening(list: &NamedList) -> Check {
-    let fits = match (&list.screening, list.kind) {
-        (Some(s), ListKind::Names) => {
-            s.hit_score >= 1
-                && [
-                    s.deny_score,
-                    s.deny_score_with_country,
-                    s.deny_score_with_date_of_birth,
-                ]
-                .into_iter()
-                .flatten()
-                .all(|d| d >= s.hit_score)
-                && index_fits(&s.index, &list.entries)
-        }
-        (None, kind) => kind != ListKind::Names,
-        _ => false,
-    };
-    if fits {
-        Ok(())
-    } else {
-        Err("its screening scores do not fit its kind or each other".into())
-    }
-}
-
-/// Every token of the index has names, each an existing name of a party on the list, and the
-/// variants are sorted and name existing tokens (so screening follows no reference it cannot).
-fn index_fits(index: &NameIndex, entries: &[ListEntry]) -> bool {
-    let name_exists = |(e, n): &(u32, u32)| {
-        let (Ok(e), Ok(n)) = (usize::try_from(*e), usize::try_from(*n)) else {
-            return false;
-        };
-        matches!(entries.get(e), Some(ListEntry { value: EntryValue::Party(p), .. }) if n < p.names.len())
-    };
-    index
-        .postings
-        .iter()
-        .all(|names| !names.is_empty() && names.iter().all(name_exists))
-        && index
-            .variants
-            .iter()
-            .zip(index.variants.iter().skip(1))
-            .all(|(a, b)| a <= b)
-        && index
-            .variants
-            .iter()
-            .all(|(_, t)| usize::try_from(*t).is_ok_and(|t| t < index.postings.len()))
-}
-
-/// Whether any field or condition reads postal-code formats.
-pub(crate) fn reads_postal_codes(ir: &PolicyIr) -> bool {
-    fn in_cond(c: &Cond) -> bool {
-        match c {
-            Cond::All(cs) | Cond::Any(cs) => cs.iter().any(in_cond),
-            Cond::Not(c) | Cond::AnyItem { cond: c, .. } | Cond::EveryItem { cond: c, .. } => {
-                in_cond(c)
-            }
-            Cond::Named(_) => false,
-            Cond::Test { predicate, .. } => matches!(
-                predicate,
-                Predicate::UsesPostalCode(_) | Predicate::RequiresPostalCode(_)
-            ),
-        }
-    }
-    ir.fields
-        .iter()
-        .any(|f| matches!(f.format, Some(Format::PostalCode { .. })))
-        || ir.conditions.iter().any(|c| in_cond(&c.cond))
-        || ir
-            .rules
-            .iter()
-            .any(|r| r.when.as_ref().is_some_and(in_cond))
 }
 
 /// The policy-language keyword of a test, for messages.
@@ -648,56 +504,4 @@ fn scalar_fits(kind: Kind<'_>, s: &Scalar) -> bool {
         (Kind::Text(_), Scalar::String(_)) => true,
         _ => false,
     }
-}
-
-/// Whether a condition reads gateway facts only, so a rule made of it is decided even when
-/// the body is refused. `named[i]` says it of named condition `i` (computed in order, each
-/// from those before it, so that this never recurses through names).
-pub(crate) fn reads_facts_only(cond: &Cond, named: &[bool]) -> bool {
-    match cond {
-        Cond::All(cs) | Cond::Any(cs) => cs.iter().all(|c| reads_facts_only(c, named)),
-        Cond::Not(c) => reads_facts_only(c, named),
-        Cond::Named(i) => named.get(*i).copied().unwrap_or(false),
-        Cond::AnyItem { .. } | Cond::EveryItem { .. } => false,
-        Cond::Test { subject, predicate } => {
-            matches!(subject, Subject::Fact(_))
-                && !matches!(predicate, Predicate::SameAs(_) | Predicate::DiffersFrom(_))
-        }
-    }
-}
-
-#[cfg(feature = "compiler")]
-/// Whether a condition reads fields of a list element outside `any_item`/`every_item`, so
-/// its value depends on the element in scope.
-pub(crate) fn reads_elements(cond: &Cond, fields: &[Field], named: &[NamedCond]) -> bool {
-    match cond {
-        Cond::All(cs) | Cond::Any(cs) => cs.iter().any(|c| reads_elements(c, fields, named)),
-        Cond::Not(c) => reads_elements(c, fields, named),
-        Cond::Named(i) => named.get(*i).is_none_or(|n| n.reads_elements),
-        // These bring their own elements into scope.
-        Cond::AnyItem { .. } | Cond::EveryItem { .. } => false,
-        Cond::Test { subject, predicate } => {
-            let element_field = |s: &Subject| match s {
-                Subject::Field(f) | Subject::CallingCountry(f) | Subject::SubdivisionCountry(f) => {
-                    fields.get(*f).is_none_or(|x| x.list.is_some())
-                }
-                Subject::Fact(_) => false,
-            };
-            element_field(subject)
-                || matches!(predicate, Predicate::SameAs(o) | Predicate::DiffersFrom(o) if element_field(o))
-                || matches!(predicate, Predicate::Screened { country: Some(f), .. } if element_field(&Subject::Field(*f)))
-                || matches!(predicate, Predicate::Screened { date_of_birth: Some(f), .. } if element_field(&Subject::Field(*f)))
-        }
-    }
-}
-
-/// [`reads_facts_only`] of each named condition, in order.
-#[cfg(feature = "compiler")]
-pub(crate) fn named_facts_only(named: &[NamedCond]) -> Vec<bool> {
-    let mut table = Vec::with_capacity(named.len());
-    for n in named {
-        let facts_only = reads_facts_only(&n.cond, &table);
-        table.push(facts_only);
-    }
-    table
 }

@@ -1,6 +1,6 @@
 //! Pattern DFAs: the compact table that the compiler writes for each policy pattern
-//! (`compile::dfa_build`), and the matcher that runtimes run over it. Runtimes link neither
-//! `regex` nor `regex-automata`: [`Dfa::parse`] validates a table once, completely, and
+//! (`build.rs`, feature `compiler`), and the matcher that runtimes run over it. Runtimes link
+//! neither `regex` nor `regex-automata`: [`Dfa::parse`] validates a table once, completely, and
 //! [`Dfa::is_match`] then only follows transitions.
 //!
 //! A table answers one question, whether the pattern matches anywhere in the haystack (an
@@ -25,6 +25,9 @@
 //! A search: `s = start`; for each byte, stop with `true` at `MATCH` and `false` at `DEAD`,
 //! else `s = transitions[s][class(byte)]`; at the end, `MATCH` is `true`, `DEAD` `false`, a live
 //! state its end bit. Nothing follows the end bits.
+
+#[cfg(feature = "compiler")]
+pub mod build;
 
 use std::borrow::Cow;
 use std::fmt;
