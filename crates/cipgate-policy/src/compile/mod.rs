@@ -1,9 +1,17 @@
 //! The compiler: policy YAML in, policy image out, or every error at once.
 
+//!
+//! The passes, each its own module: YAML with places (`yaml.rs`) → the typed syntax tree
+//! (`shape/` → `syntax/`) → names resolved and types checked (`check/`) → the compiled form
+//! (`emit.rs`) → the image (`crate::image`).
+
+mod check;
+mod codes;
 mod diagnostics;
+mod emit;
 mod error_codes;
 pub mod list_files;
-mod lower;
+mod patterns;
 mod shape;
 mod syntax;
 mod values;
@@ -15,6 +23,7 @@ pub use diagnostics::{Diagnostic, Diagnostics, ErrorCode, Position, ERROR_CODES}
 // encoder reaches it too; the passes and the crate's users find it here.
 pub use crate::dfa::build as dfa_build;
 
+use crate::ir::PolicyIr;
 use crate::policy::CompiledPolicy;
 use sha2::{Digest, Sha256};
 
@@ -85,9 +94,9 @@ pub fn compile_with(
         items,
     };
     let root = yaml::parse(source).map_err(fail)?;
-    let ir = lower::lower(&root, files).map_err(fail)?;
+    let ir = lower(&root, files).map_err(fail)?;
     let top = Position { line: 1, column: 1 };
-    // Lowering has checked what a person can get wrong; what is left (a pattern no DFA can
+    // The passes have checked what a person can get wrong; what is left (a pattern no DFA can
     // express, a policy too large) is still reported as a diagnostic, never a panic.
     let bytes = crate::image::encode(&ir).map_err(|e| {
         fail(vec![Diagnostic::new(
@@ -105,4 +114,32 @@ pub fn compile_with(
         )])
     })?;
     Ok(Compiled { bytes, policy })
+}
+
+/// The passes from the YAML tree to the compiled form, every error of them at once, sorted
+/// by place (so the order in which passes find them does not show).
+fn lower(root: &yaml::Node, files: &dyn ListFiles) -> Result<PolicyIr, Vec<Diagnostic>> {
+    let (syntax, errors) = shape::policy(root);
+    let (ir, mut errors) = match syntax {
+        Some(syntax) => {
+            let mut checked = check::policy(&syntax, errors, files);
+            let errors = std::mem::take(&mut checked.errors);
+            (emit::policy(syntax, checked), errors)
+        }
+        None => (None, errors),
+    };
+    match ir {
+        Some(ir) if errors.is_empty() => Ok(ir),
+        _ => {
+            errors.sort_by_key(|d| d.at);
+            if errors.is_empty() {
+                errors.push(Diagnostic::new(
+                    ErrorCode::Internal,
+                    root.at,
+                    "the policy is incomplete",
+                ));
+            }
+            Err(errors)
+        }
+    }
 }

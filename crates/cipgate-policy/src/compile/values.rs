@@ -6,8 +6,8 @@ use super::error_codes::ErrorCode;
 use super::yaml::{Key, Node, NodeKind};
 use crate::ir::Scalar;
 
-/// Implemented by each pass that reads YAML: it only says where its diagnostics go.
-pub(super) trait ReadValues {
+/// Implemented by each pass: it only says where its diagnostics go.
+pub(super) trait Report {
     fn report(&mut self, diagnostic: Diagnostic);
 
     fn error(&mut self, code: ErrorCode, at: Position, message: impl Into<String>) {
@@ -24,6 +24,14 @@ pub(super) trait ReadValues {
         self.report(Diagnostic::new(code, at, message).with_help(help));
     }
 
+    /// The outcome of a check that gives its diagnostic, reported.
+    fn checked(&mut self, outcome: Result<(), Diagnostic>) -> Option<()> {
+        outcome.map_err(|d| self.report(d)).ok()
+    }
+}
+
+/// The shape pass's readers of YAML values.
+pub(super) trait ReadValues: Report {
     fn mapping<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Key, Node)]> {
         match &node.kind {
             NodeKind::Map(entries) => Some(entries),
@@ -128,11 +136,7 @@ pub(super) trait ReadValues {
         match &node.kind {
             NodeKind::Scalar { text, .. } => Some(text.clone()),
             _ => {
-                self.error(
-                    ErrorCode::WrongShape,
-                    node.at,
-                    format!("{what} must be a single value, not {}", node.describe()),
-                );
+                self.report(not_single(node.at, what, node.describe()));
                 None
             }
         }
@@ -168,19 +172,11 @@ pub(super) trait ReadValues {
     }
 
     fn number(&mut self, node: &Node, what: &str) -> Option<f64> {
-        if let NodeKind::Scalar { text, plain: true } = &node.kind {
-            if let Ok(n) = text.parse::<f64>() {
-                if n.is_finite() {
-                    return Some(n);
-                }
-            }
+        let n = number(node);
+        if n.is_none() {
+            self.report(not_a_number(node.at, what));
         }
-        self.error(
-            ErrorCode::WrongShape,
-            node.at,
-            format!("{what} must be a number"),
-        );
-        None
+        n
     }
 
     fn whole(&mut self, node: &Node, what: &str, min: u32, max: u32) -> Option<u32> {
@@ -220,6 +216,33 @@ pub(super) trait ReadValues {
             }
         }
     }
+}
+
+/// The number a plain scalar is, if it is one.
+pub(super) fn number(node: &Node) -> Option<f64> {
+    match &node.kind {
+        NodeKind::Scalar { text, plain: true } => {
+            text.parse::<f64>().ok().filter(|n| n.is_finite())
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn not_a_number(at: Position, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        ErrorCode::WrongShape,
+        at,
+        format!("{what} must be a number"),
+    )
+}
+
+/// `what` is `shape` (`a list`, `a mapping`) where a single value belongs.
+pub(super) fn not_single(at: Position, what: &str, shape: &str) -> Diagnostic {
+    Diagnostic::new(
+        ErrorCode::WrongShape,
+        at,
+        format!("{what} must be a single value, not {shape}"),
+    )
 }
 
 /// YAML 1.2 core schema numbers, not strings like `2026.11.1` or `0x10`.

@@ -1,14 +1,15 @@
-//! Lowering `locales:` and every `message:`: a message is one text when the policy has one
-//! locale, else a mapping with exactly the policy's locales (`{en: ..., de: ...}`).
+//! Shaping `locales:` and every `message:`: a message is one text when the policy has one
+//! locale, else a mapping with exactly the policy's locales (`{en: ..., de: ...}`). The
+//! locales come first in the file's reading, so a message's shape can depend on them.
 
 use super::super::error_codes::ErrorCode;
-use super::super::values::ReadValues;
+use super::super::syntax::Message;
+use super::super::values::{ReadValues, Report};
 use super::super::yaml::{Node, NodeKind};
-use super::Lowering;
-use crate::ir::Localized;
+use super::Shape;
 use crate::locale;
 
-impl Lowering<'_> {
+impl Shape {
     /// The policy's locales, default first; `[en]` when it declares none.
     pub(super) fn locales(&mut self, node: Option<&Node>) -> Vec<String> {
         let Some(node) = node else {
@@ -62,11 +63,11 @@ impl Lowering<'_> {
     }
 
     /// A `message:`: one text for a policy with one locale, else one per locale.
-    pub(super) fn message(&mut self, node: &Node) -> Option<Localized> {
+    pub(super) fn message(&mut self, node: &Node) -> Option<Message> {
         let locales = self.locales.clone();
         let entries = match &node.kind {
             NodeKind::Scalar { .. } if locales.len() == 1 => {
-                return Some(Localized(vec![self.nonblank(node, "`message`")?]));
+                return Some(Message(vec![self.nonblank(node, "`message`")?]));
             }
             NodeKind::Scalar { .. } => {
                 let each: Vec<String> = locales.iter().map(|l| format!("{l}: ...")).collect();
@@ -129,7 +130,7 @@ impl Lowering<'_> {
                 }
             }
         }
-        complete.then_some(Localized(texts))
+        complete.then_some(Message(texts))
     }
 }
 

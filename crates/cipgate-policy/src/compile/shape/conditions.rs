@@ -1,36 +1,23 @@
-//! The shape pass for conditions: a condition's YAML to its syntax tree (`syntax.rs`), with
-//! every error of form reported (not a mapping, an unknown key, no subject or two tests, a
-//! value of the wrong shape, a word outside its vocabulary). Names stay unresolved: the
-//! checks that know the fields, lists and named conditions come after (`lower/conditions.rs`).
+//! Shaping a condition: no subject or two tests, a combinator that does not stand alone, a
+//! value of the wrong shape for its test, a fact outside the vocabulary. Names stay
+//! unresolved and values untyped: what the subject holds is known in `check/conditions.rs`.
 
-use super::diagnostics::Diagnostic;
-use super::error_codes::ErrorCode;
-use super::syntax::{CondSyntax, Name, ScreeningSyntax, SubjectSyntax, TestSyntax, TestValue};
-use super::values::ReadValues;
-use super::vocabulary::{
+use super::super::error_codes::ErrorCode;
+use super::super::syntax::{
+    Bound, CondSyntax, Name, ScreeningSyntax, SubjectSyntax, TestSyntax, TestValue,
+};
+use super::super::values::{self, ReadValues, Report};
+use super::super::vocabulary::{
     names, word, CombinatorWord, SubjectWord, TestWord, COMBINATORS, ELEMENT_KEY, FACTS, SCREENING,
     SUBJECTS, TESTS,
 };
-use super::yaml::Node;
+use super::super::yaml::{Node, NodeKind};
+use super::Shape;
 use crate::formats;
 
-/// The syntax tree of the condition `node`, or `None` once its errors are in `errors`.
-pub(super) fn condition(node: &Node, errors: &mut Vec<Diagnostic>) -> Option<CondSyntax> {
-    Shape { errors }.cond(node)
-}
-
-struct Shape<'e> {
-    errors: &'e mut Vec<Diagnostic>,
-}
-
-impl ReadValues for Shape<'_> {
-    fn report(&mut self, diagnostic: Diagnostic) {
-        self.errors.push(diagnostic);
-    }
-}
-
-impl Shape<'_> {
-    fn cond(&mut self, node: &Node) -> Option<CondSyntax> {
+impl Shape {
+    /// The syntax tree of the condition `node`, or `None` once its errors are reported.
+    pub(super) fn cond(&mut self, node: &Node) -> Option<CondSyntax> {
         let entries = self.mapping(node, "a condition")?;
         let combinator = entries
             .iter()
@@ -218,7 +205,14 @@ impl Shape<'_> {
             }
             TestWord::Matches => TestValue::Pattern(self.text(value, "a pattern")?),
             TestWord::LessThan | TestWord::AtMost | TestWord::GreaterThan | TestWord::AtLeast => {
-                TestValue::Bound(value.clone())
+                TestValue::Bound(Bound {
+                    at: value.at,
+                    number: values::number(value),
+                    text: match &value.kind {
+                        NodeKind::Scalar { text, .. } => Ok(text.clone()),
+                        _ => Err(value.describe()),
+                    },
+                })
             }
             TestWord::InNetworks => {
                 let mut networks = Vec::new();
@@ -239,76 +233,10 @@ impl Shape<'_> {
         })
     }
 
-    fn name(&mut self, node: &Node, what: &str) -> Option<Name> {
+    pub(super) fn name(&mut self, node: &Node, what: &str) -> Option<Name> {
         Some(Name {
             text: self.text(node, what)?,
             at: node.at,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::diagnostics::Diagnostic;
-    use super::super::syntax::{CondSyntax, SubjectSyntax, TestValue};
-    use super::super::vocabulary::{SubjectWord, TestWord};
-    use super::super::yaml;
-    use crate::ir::{Fact, Scalar};
-
-    fn shape(text: &str) -> (Option<CondSyntax>, Vec<Diagnostic>) {
-        let node = yaml::parse(text).unwrap();
-        let mut errors = Vec::new();
-        let syntax = super::condition(&node, &mut errors);
-        (syntax, errors)
-    }
-
-    #[test]
-    fn keywords_become_words_and_names_stay_unresolved() {
-        // No field is declared: resolving names is the next pass's job.
-        let (syntax, errors) =
-            shape("all:\n  - {field: nowhere.declared, equals: 3}\n  - {fact: geo_country, in: [IR, KP]}\n");
-        assert!(errors.is_empty(), "{errors:?}");
-        let Some(CondSyntax::All { items, at }) = syntax else {
-            panic!("not `all`: {syntax:?}");
-        };
-        assert_eq!((at.line, at.column), (2, 3));
-        let [CondSyntax::Test(first), CondSyntax::Test(second)] = items.as_slice() else {
-            panic!("{items:?}");
-        };
-        let SubjectSyntax::Field(SubjectWord::Field, name) = &first.subject else {
-            panic!("{:?}", first.subject);
-        };
-        assert_eq!(name.text, "nowhere.declared");
-        assert_eq!(first.test, TestWord::Equals);
-        assert!(matches!(first.value, TestValue::Scalar(Scalar::Number(n)) if n == 3.0));
-        assert!(matches!(
-            second.subject,
-            SubjectSyntax::Fact(Fact::GeoCountry)
-        ));
-        assert!(matches!(&second.value, TestValue::Scalars(v) if v.len() == 2));
-    }
-
-    #[test]
-    fn errors_of_form_are_reported_with_the_closest_word() {
-        let (syntax, errors) = shape("fact: geo_contry\nequals: IR\n");
-        assert!(syntax.is_none());
-        assert_eq!(errors.len(), 1, "{errors:?}");
-        assert_eq!(errors[0].message, "unknown fact `geo_contry`");
-        assert_eq!(
-            errors[0].help.as_deref(),
-            Some("did you mean `geo_country`?")
-        );
-
-        let (_, errors) = shape("field: a\npresent: maybe\n");
-        assert_eq!(errors[0].message, "`present` must be true or false");
-
-        let (_, errors) = shape("field: a\nequals: 1\nin: [1]\n");
-        assert_eq!(errors[0].message, "a condition needs exactly one test");
-
-        let (_, errors) = shape("any_item: owners\n");
-        assert_eq!(errors[0].message, "`any_item` needs a `where:` condition");
-
-        let (_, errors) = shape("not: {field: a, present: true}\nany: []\n");
-        assert_eq!(errors[0].message, "`not` must stand alone in its condition");
     }
 }

@@ -1,15 +1,14 @@
-//! The checks on a condition's syntax tree (`syntax.rs`, read by `shape.rs`): names resolved
-//! (fields in scope, lists, named conditions, each named condition checked at each use, in its
-//! scope), and each test's value type-checked against what its subject holds; then lowered.
+//! Checking a condition's syntax tree: names resolved (fields in scope, lists, named
+//! conditions, each named condition checked at each use, in its scope), and each test's value
+//! type-checked against what its subject holds; then its compiled form.
 
+use super::super::codes;
 use super::super::diagnostics::{closest, Position};
 use super::super::error_codes::ErrorCode;
-use super::super::shape;
 use super::super::syntax::{CondSyntax, Name, SubjectSyntax, TestSyntax, TestValue};
-use super::super::values::ReadValues;
+use super::super::values::{not_a_number, not_single, Report};
 use super::super::vocabulary::{ScreeningWord, SubjectWord, TestWord};
-use super::super::yaml::Node;
-use super::{Lowering, Scope};
+use super::{Checker, Scope};
 use crate::formats;
 use crate::image::reads_elements;
 use crate::ir::{
@@ -65,14 +64,9 @@ impl Kind {
     }
 }
 
-impl Lowering<'_> {
-    /// The condition `node`: shaped, then checked in `scope`.
-    pub(super) fn cond(&mut self, node: &Node, scope: &Scope) -> Option<Cond> {
-        let syntax = shape::condition(node, &mut self.errors)?;
-        self.check_cond(&syntax, scope)
-    }
-
-    fn check_cond(&mut self, syntax: &CondSyntax, scope: &Scope) -> Option<Cond> {
+impl Checker<'_> {
+    /// The condition `syntax`, checked in `scope`.
+    pub(super) fn cond(&mut self, syntax: &CondSyntax, scope: &Scope) -> Option<Cond> {
         match syntax {
             CondSyntax::All { items, at } => {
                 let conds = self.check_all(items, scope)?;
@@ -80,10 +74,10 @@ impl Lowering<'_> {
                 Some(Cond::All(conds))
             }
             CondSyntax::Any(items) => Some(Cond::Any(self.check_all(items, scope)?)),
-            CondSyntax::Not(inner) => Some(Cond::Not(Box::new(self.check_cond(inner, scope)?))),
+            CondSyntax::Not(inner) => Some(Cond::Not(Box::new(self.cond(inner, scope)?))),
             CondSyntax::Named(name) => self.named_condition(name, scope),
             CondSyntax::Item { every, list, cond } => {
-                let list_field = self.field_name_in_scope(list, scope)?;
+                let list_field = self.field_in_scope(list, scope)?;
                 if !matches!(
                     self.fields.get(list_field).map(|f| &f.ty),
                     Some(FieldType::List { .. })
@@ -101,7 +95,7 @@ impl Lowering<'_> {
                 let inner_scope = Scope {
                     items_of: vec![list_field],
                 };
-                let cond = Box::new(self.check_cond(cond, &inner_scope)?);
+                let cond = Box::new(self.cond(cond, &inner_scope)?);
                 Some(if *every {
                     Cond::EveryItem {
                         list: list_field,
@@ -120,10 +114,7 @@ impl Lowering<'_> {
 
     /// Every branch of `all` / `any`, each checked (so that each reports its errors).
     fn check_all(&mut self, items: &[CondSyntax], scope: &Scope) -> Option<Vec<Cond>> {
-        let conds: Vec<Cond> = items
-            .iter()
-            .filter_map(|c| self.check_cond(c, scope))
-            .collect();
+        let conds: Vec<Cond> = items.iter().filter_map(|c| self.cond(c, scope)).collect();
         (conds.len() == items.len()).then_some(conds)
     }
 
@@ -186,7 +177,7 @@ impl Lowering<'_> {
         // not depend on the scope, so the first one is kept.
         self.expanding.push(name.clone());
         let before = self.errors.len();
-        let cond = self.check_cond(&def, scope);
+        let cond = self.cond(&def, scope);
         self.expanding.pop();
         if self.errors.len() > before {
             return None;
@@ -217,7 +208,7 @@ impl Lowering<'_> {
             }
             SubjectSyntax::Field(word, name) => (word, name),
         };
-        let f = self.field_name_in_scope(name, scope)?;
+        let f = self.field_in_scope(name, scope)?;
         let format = self.fields.get(f).and_then(|x| x.format.clone());
         match word {
             SubjectWord::CallingCountry => {
@@ -262,7 +253,7 @@ impl Lowering<'_> {
 
     fn predicate(&mut self, test: &TestSyntax, kind: &Kind, scope: &Scope) -> Option<Predicate> {
         let at = test.at;
-        let mismatch = |l: &mut Lowering, what: &str| {
+        let mismatch = |l: &mut Checker, what: &str| {
             l.error(
                 ErrorCode::TypeMismatch,
                 at,
@@ -293,11 +284,11 @@ impl Lowering<'_> {
                     mismatch(self, "patterns match text");
                     return None;
                 }
-                Some(Predicate::Matches(self.pattern_text(text.clone(), at)?))
+                Some(Predicate::Matches(self.pattern(text, at)?))
             }
             (
                 TestWord::LessThan | TestWord::AtMost | TestWord::GreaterThan | TestWord::AtLeast,
-                TestValue::Bound(value),
+                TestValue::Bound(bound),
             ) => {
                 let op = match test.test {
                     TestWord::LessThan => CompareOp::Lt,
@@ -307,7 +298,10 @@ impl Lowering<'_> {
                 };
                 let bound = match kind {
                     Kind::Number { min, max } => {
-                        let n = self.number(value, &format!("`{}`", test.test_key))?;
+                        let Some(n) = bound.number else {
+                            self.report(not_a_number(bound.at, &format!("`{}`", test.test_key)));
+                            return None;
+                        };
                         let never = match op {
                             CompareOp::Lt => min.is_some_and(|m| n <= m),
                             CompareOp::Lte => min.is_some_and(|m| n < m),
@@ -321,8 +315,14 @@ impl Lowering<'_> {
                         n
                     }
                     Kind::Time => {
-                        let text = self.text(value, "a date")?;
-                        match formats::parse_timestamp(&text) {
+                        let text = match &bound.text {
+                            Ok(text) => text,
+                            Err(shape) => {
+                                self.report(not_single(bound.at, "a date", shape));
+                                return None;
+                            }
+                        };
+                        match formats::parse_timestamp(text) {
                             Some(t) => t as f64,
                             None => {
                                 self.error_help(
@@ -343,7 +343,7 @@ impl Lowering<'_> {
                 Some(Predicate::Compare(op, bound))
             }
             (TestWord::SameAs | TestWord::DiffersFrom, TestValue::Name(name)) => {
-                let other = self.field_name_in_scope(name, scope)?;
+                let other = self.field_in_scope(name, scope)?;
                 let other_kind = self.field_kind(other);
                 let compatible = (kind.is_country() && other_kind.is_country())
                     || (kind.is_text()
@@ -482,9 +482,9 @@ impl Lowering<'_> {
                 }
                 true
             }
-            (k, Scalar::String(v)) if k.is_country() => return self.country_code(v, at),
+            (k, Scalar::String(v)) if k.is_country() => return self.checked(codes::country(v, at)),
             (Kind::Text(Some(Format::Subdivision)), Scalar::String(v)) => {
-                return self.subdivision_code(v, at)
+                return self.checked(codes::subdivision(v, at))
             }
             (Kind::Text(_), Scalar::String(_)) => true,
             _ => false,

@@ -1,50 +1,28 @@
-//! Lowering a names list (`type: names`): restricted parties written in the policy or read
-//! from a list file the agencies publish (`source:`, or `--list NAME=FILE` in its place), each
-//! name reduced to its matching tokens, and the scores the list acts on.
+//! Shaping a names list (`type: names`): its scores, its `source:`, and the restricted
+//! parties written in the policy, each name reduced to its matching tokens. Whether a file
+//! gives the entries in place of those written is known in the check pass, so the errors of
+//! the parts it may not use travel with them (`Shaped`).
 
+use super::super::codes;
 use super::super::error_codes::ErrorCode;
-use super::super::list_files::{self, ListedParty};
-use super::super::syntax::Name;
-use super::super::values::ReadValues;
+use super::super::syntax::{EntrySyntax, NamesListSyntax, ScoresSyntax, Shaped};
+use super::super::values::{ReadValues, Report};
 use super::super::vocabulary::PARTY_KEYS;
 use super::super::yaml::{Key, Node};
-use super::conditions::Kind;
-use super::{Lowering, Scope};
+use super::{get, Shape};
 use crate::formats;
-use crate::ir::{EntryValue, Format, ListEntry, ListVersion, NameIndex, Party, Screening};
-use crate::screening::{self, index};
+use crate::ir::{EntryValue, Party};
+use crate::screening;
 
-impl Lowering<'_> {
-    /// The entries and scores of the names list `list` (its declaration `d`).
-    pub(super) fn names_list(
-        &mut self,
-        list: &Key,
-        d: &[(Key, Node)],
-    ) -> Option<(Vec<ListEntry>, Screening)> {
-        let (entries, mut screening) = self.names_list_entries(list, d)?;
-        let names: Vec<&[Vec<String>]> = entries
-            .iter()
-            .map(|e| match &e.value {
-                EntryValue::Party(p) => p.tokens.as_slice(),
-                _ => &[],
-            })
-            .collect();
-        screening.index = index::build(&names);
-        Some((entries, screening))
-    }
-
-    fn names_list_entries(
-        &mut self,
-        list: &Key,
-        d: &[(Key, Node)],
-    ) -> Option<(Vec<ListEntry>, Screening)> {
-        let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
-        let screening = self.screening_scores(get)?;
-        let source = match get("source") {
+impl Shape {
+    /// The names list `list` (its declaration `d`), `None` once its errors are reported.
+    pub(super) fn names_list(&mut self, list: &Key, d: &[(Key, Node)]) -> Option<NamesListSyntax> {
+        let scores = self.scores(d)?;
+        let source = match get(d, "source") {
             Some(n) => Some(self.nonblank(n, "`source`")?),
             None => None,
         };
-        if let (Some(n), Some(_)) = (get("entries"), &source) {
+        if let (Some(n), Some(_)) = (get(d, "entries"), &source) {
             self.error_help(
                 ErrorCode::NamesList,
                 n.at,
@@ -53,87 +31,47 @@ impl Lowering<'_> {
             );
             return None;
         }
-        let at = get("source").map_or(list.at, |n| n.at);
-        let Some(path) = self.files.locate(&list.text, source.as_deref()) else {
-            let Some(entries) = get("entries") else {
-                self.error_help(
-                    ErrorCode::NamesList,
-                    list.at,
-                    format!("the list `{}` has no `entries` and no `source`", list.text),
-                    "name a list file (`source: lists/consolidated.csv`) or write `entries:`",
-                );
-                return None;
-            };
-            let mut parties = Vec::new();
-            for (name, entry) in self.mapping(entries, "`entries`").unwrap_or_default() {
-                if let Some(e) = self.party_entry(name, entry) {
-                    parties.push(e);
+        let citation = get(d, "citation").map(|n| self.aside(|s| s.nonblank(n, "`citation`")));
+        let entries = get(d, "entries").map(|n| {
+            self.aside(|s| {
+                let mut parties = Vec::new();
+                for (name, entry) in s.mapping(n, "`entries`").unwrap_or_default() {
+                    if let Some(e) = s.party_entry(name, entry) {
+                        parties.push(e);
+                    }
                 }
-            }
-            return Some((parties, screening));
-        };
-        let citation = match get("citation") {
-            Some(n) => self.nonblank(n, "`citation`")?,
-            None => {
-                self.error_help(
-                    ErrorCode::MissingKey,
-                    list.at,
-                    format!(
-                        "the list `{}` reads a file but has no `citation`",
-                        list.text
-                    ),
-                    "cite what the file's entries are listed under, such as the OFAC programs \
-                     and the SDN List",
-                );
-                return None;
-            }
-        };
-        let bytes = match self.files.read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                self.error(ErrorCode::ListFile, at, e);
-                return None;
-            }
-        };
-        let files = self.files;
-        let file = match list_files::read(&path, &bytes, &|name| files.sibling(&path, name)) {
-            Ok(file) => file,
-            Err(errors) => {
-                for e in errors {
-                    self.error(ErrorCode::ListFile, at, e.to_string());
-                }
-                return None;
-            }
-        };
-        self.list_versions.push(ListVersion {
-            list: list.text.clone(),
-            sha256: crate::policy::hex(&file.sha256),
-            entries: u32::try_from(file.parties.len()).unwrap_or(u32::MAX),
-            published: file.published.clone(),
+                Some(parties)
+            })
         });
-        let entries = file
-            .parties
-            .into_iter()
-            .map(|p| listed_party(p, &citation))
-            .collect();
-        Some((entries, screening))
+        Some(NamesListSyntax {
+            scores,
+            source,
+            source_at: get(d, "source").map(|n| n.at),
+            citation,
+            entries,
+        })
+    }
+
+    /// `read` with its errors kept aside, for the check pass to report if it uses the value.
+    fn aside<T>(&mut self, read: impl FnOnce(&mut Shape) -> Option<T>) -> Shaped<T> {
+        let before = std::mem::take(&mut self.errors);
+        let value = read(self);
+        let errors = std::mem::replace(&mut self.errors, before);
+        Shaped { value, errors }
     }
 
     /// The list's `hit_score` (or the default) and its denial scores, none below the hit score.
-    fn screening_scores<'n>(
-        &mut self,
-        get: impl Fn(&str) -> Option<&'n Node>,
-    ) -> Option<Screening> {
-        let hit_score = match get("hit_score") {
+    fn scores(&mut self, d: &[(Key, Node)]) -> Option<ScoresSyntax> {
+        let hit_score = match get(d, "hit_score") {
             Some(n) => self.score(n, "`hit_score`")?,
             None => screening::DEFAULT_REVIEW_SCORE,
         };
-        let denial = |l: &mut Lowering<'_>, key: &str| match get(key) {
+        let denial = |s: &mut Shape, key: &str| match get(d, key) {
             Some(n) => {
                 let what = format!("`{key}`");
-                let score = l.score(n, &what)?;
+                let score = s.score(n, &what)?;
                 if score < hit_score {
-                    l.error(
+                    s.error(
                         ErrorCode::NeverTrue,
                         n.at,
                         format!("{what} is below the list's hit score, so it would never act"),
@@ -144,41 +82,12 @@ impl Lowering<'_> {
             }
             None => Some(None),
         };
-        Some(Screening {
+        Some(ScoresSyntax {
             hit_score,
             deny_score: denial(self, "deny_score")?,
             deny_score_with_country: denial(self, "deny_score_with_country")?,
             deny_score_with_date_of_birth: denial(self, "deny_score_with_date_of_birth")?,
-            index: NameIndex::default(),
         })
-    }
-
-    /// The applicant's country field that a names-list test compares with a hit's countries.
-    pub(super) fn screened_country(&mut self, value: &Name, scope: &Scope) -> Option<usize> {
-        let f = self.field_name_in_scope(value, scope)?;
-        if !self.field_kind(f).is_country() {
-            self.error(
-                ErrorCode::TypeMismatch,
-                value.at,
-                "`country` needs a field with `format: country`",
-            );
-            return None;
-        }
-        Some(f)
-    }
-
-    /// The applicant's date-of-birth field that a names-list test compares with a hit's dates.
-    pub(super) fn screened_date_of_birth(&mut self, value: &Name, scope: &Scope) -> Option<usize> {
-        let f = self.field_name_in_scope(value, scope)?;
-        if self.field_kind(f) != Kind::Text(Some(Format::Date)) {
-            self.error(
-                ErrorCode::TypeMismatch,
-                value.at,
-                "`date_of_birth` needs a field with `format: date`",
-            );
-            return None;
-        }
-        Some(f)
     }
 
     /// A score from 0.01 to 1, in thousandths.
@@ -198,9 +107,9 @@ impl Lowering<'_> {
     }
 
     /// An entry written in the policy: the listed name as its key.
-    fn party_entry(&mut self, name: &Key, entry: &Node) -> Option<ListEntry> {
+    fn party_entry(&mut self, name: &Key, entry: &Node) -> Option<EntrySyntax> {
         let d = self.mapping(entry, "a list entry")?;
-        let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
+        let get = |k: &str| get(d, k);
         let mut names = vec![name.text.trim().to_string()];
         if let Some(n) = get("aliases") {
             for alias in self.sequence(n, "`aliases`").unwrap_or_default() {
@@ -211,7 +120,7 @@ impl Lowering<'_> {
         if let Some(n) = get("countries") {
             for c in self.sequence(n, "`countries`").unwrap_or_default() {
                 let code = self.text(c, "a country code")?;
-                self.country_code(&code, c.at)?;
+                self.checked(codes::country(&code, c.at))?;
                 countries.push(code);
             }
         }
@@ -261,46 +170,11 @@ impl Lowering<'_> {
     }
 }
 
-/// An entry read from a list file. Its reason says where it is listed; its dates are the
-/// listing's.
-fn listed_party(p: ListedParty, citation: &str) -> ListEntry {
-    let programs = if p.programs.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", p.programs.join(", "))
-    };
-    let reason = format!("Listed by {} as {}{programs}.", p.source, p.id);
-    let mut names = vec![p.name];
-    names.extend(p.aliases);
-    let tokens = names.iter().map(|n| screening::name_tokens(n)).collect();
-    ListEntry {
-        value: EntryValue::Party(Party {
-            id: p.id,
-            names,
-            tokens,
-            countries: p.countries,
-            // Approximate and unreadable dates are not compared: such a hit is not denied
-            // for its date of birth.
-            dates_of_birth: p
-                .dates_of_birth
-                .iter()
-                .filter_map(|d| birth_dates(d))
-                .collect(),
-        }),
-        reason,
-        citation: citation.to_string(),
-        outcome: None,
-        message: None,
-        effective: p.start,
-        expires: p.end,
-    }
-}
-
 /// The days a listed date of birth may be, first and last, as `YYYYMMDD` numbers: ISO
 /// (`1961-03-14`, `1961-03`, `1961`, as the Consolidated Screening List writes them) or as
 /// OFAC does (`14 Mar 1961`, `Mar 1961`). Approximate dates (`circa 1961`) and spans
 /// (`1958 to 1962`) give `None`.
-pub(super) fn birth_dates(text: &str) -> Option<(u32, u32)> {
+pub(in crate::compile) fn birth_dates(text: &str) -> Option<(u32, u32)> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];

@@ -1,18 +1,10 @@
-//! The typed syntax tree of a condition, as the shape pass (`shape.rs`) reads it from YAML:
-//! keywords are words of the closed vocabularies, names are still unresolved text, and every
-//! part keeps its place in the policy for the checks that follow (`lower/conditions.rs`).
+//! The syntax tree of a condition (read by `shape/conditions.rs`, checked by
+//! `check/conditions.rs`).
 
-use super::diagnostics::Position;
-use super::vocabulary::{ScreeningWord, SubjectWord, TestWord};
-use super::yaml::Node;
+use super::Name;
+use crate::compile::diagnostics::Position;
+use crate::compile::vocabulary::{ScreeningWord, SubjectWord, TestWord};
 use crate::ir::{Fact, Scalar};
-
-/// A name as written in the policy (a field, a list, a named condition), not yet resolved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Name {
-    pub text: String,
-    pub at: Position,
-}
 
 #[derive(Debug, Clone)]
 pub enum CondSyntax {
@@ -78,5 +70,15 @@ pub enum TestValue {
     /// `in_networks`.
     Networks(Vec<crate::ir::Network>),
     /// A comparison's bound, a number or a date depending on the subject.
-    Bound(Node),
+    Bound(Bound),
+}
+
+/// A comparison's bound read both ways, since which one it must be depends on the subject.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub at: Position,
+    /// The value as a number, if it is one.
+    pub number: Option<f64>,
+    /// The value's text, or what it is instead of a single value (`a list`, `a mapping`).
+    pub text: Result<String, &'static str>,
 }

@@ -1,69 +1,68 @@
-//! Lowering the `lists:` section: each list's type, and each entry's value (checked against
-//! the code tables), reason, citation, and the outcome, message and dates it may carry.
+//! Shaping the `lists:` section: each list's type, and each entry's value (checked against
+//! the code tables), reason, citation, and the outcome, message and dates it may carry;
+//! entries of one list that overlap.
 
-use super::super::diagnostics::Position;
+use super::super::codes;
 use super::super::error_codes::ErrorCode;
-use super::super::values::ReadValues;
+use super::super::syntax::{EntrySyntax, ListEntries, ListSyntax};
+use super::super::values::{ReadValues, Report};
 use super::super::vocabulary::{
     names, ENTRY_KEYS, ENTRY_OUTCOMES, LIST_KEYS, LIST_TYPES, NAMES_LIST_KEYS,
 };
 use super::super::yaml::{Key, Node};
-use super::Lowering;
+use super::{get, Shape};
 use crate::decision::Outcome;
-use crate::ir::{EntryValue, ListEntry, ListKind, NamedList};
+use crate::ir::{EntryValue, ListKind};
 use crate::{formats, tables};
 
 /// Longest prefix a postal-code entry may give (the longest postal codes have 10 characters).
 const MAX_POSTAL_PREFIX: usize = 10;
 
-impl Lowering<'_> {
-    pub(super) fn named_lists(&mut self, node: &Node) {
+impl Shape {
+    pub(super) fn lists(&mut self, node: &Node) -> Vec<ListSyntax> {
         let Some(entries) = self.mapping(node, "`lists`") else {
-            return;
+            return Vec::new();
         };
+        let mut lists = Vec::new();
         for (key, decl) in entries {
             let Some(d) = self.mapping(decl, &format!("the list `{}`", key.text)) else {
                 continue;
             };
             self.known_keys(d, LIST_KEYS, "a list");
-            let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
-            let Some(kind) = self.list_kind(key, get("type")) else {
+            let Some(kind) = self.list_kind(key, get(d, "type")) else {
                 continue;
             };
             // Private lists stay at the gateway: the browser module never carries them.
-            let private = match get("private") {
+            let private = match get(d, "private") {
                 Some(n) => self.boolean(n, "`private`").unwrap_or(true),
                 None => false,
             };
-            let (entries, screening) = if kind == ListKind::Names {
-                let Some((entries, screening)) = self.names_list(key, d) else {
-                    self.unreadable_lists.push(key.text.clone());
-                    continue;
-                };
-                (entries, Some(screening))
+            let entries = if kind == ListKind::Names {
+                self.names_list(key, d)
+                    .map_or(ListEntries::Unreadable, ListEntries::Names)
             } else {
                 self.not_names_keys(d, key);
-                (self.entries(key, kind, get("entries")), None)
+                ListEntries::Codes(self.entries(key, kind, get(d, "entries")))
             };
-            self.list_index.insert(key.text.clone(), self.lists.len());
-            self.lists.push(NamedList {
+            lists.push(ListSyntax {
                 name: key.text.clone(),
+                at: key.at,
                 kind,
                 private,
                 entries,
-                screening,
             });
         }
+        lists
     }
 
     /// The entries of a list of codes or prefixes.
-    fn entries(&mut self, list: &Key, kind: ListKind, node: Option<&Node>) -> Vec<ListEntry> {
+    fn entries(&mut self, list: &Key, kind: ListKind, node: Option<&Node>) -> Vec<EntrySyntax> {
         let mut entries = Vec::new();
         match node {
             Some(n) => {
                 for (value, entry) in self.mapping(n, "`entries`").unwrap_or_default() {
                     if let Some(e) = self.list_entry(kind, value, entry) {
-                        entries.push((value.at, e));
+                        entries.push(e);
                     }
                 }
             }
@@ -74,7 +73,7 @@ impl Lowering<'_> {
             ),
         }
         self.check_overlaps(&entries);
-        entries.into_iter().map(|(_, e)| e).collect()
+        entries
     }
 
     fn not_names_keys(&mut self, d: &[(Key, Node)], list: &Key) {
@@ -118,14 +117,14 @@ impl Lowering<'_> {
         found.map(|(_, kind)| *kind)
     }
 
-    fn list_entry(&mut self, kind: ListKind, value: &Key, entry: &Node) -> Option<ListEntry> {
+    fn list_entry(&mut self, kind: ListKind, value: &Key, entry: &Node) -> Option<EntrySyntax> {
         let matched = match kind {
             ListKind::Country => {
-                self.country_code(&value.text, value.at)?;
+                self.checked(codes::country(&value.text, value.at))?;
                 EntryValue::Exact(value.text.clone())
             }
             ListKind::Subdivision => {
-                self.subdivision_code(&value.text, value.at)?;
+                self.checked(codes::subdivision(&value.text, value.at))?;
                 EntryValue::Exact(value.text.clone())
             }
             ListKind::Text => EntryValue::Exact(formats::fold_text(&value.text)),
@@ -146,11 +145,11 @@ impl Lowering<'_> {
         d: &[(Key, Node)],
         matched: EntryValue,
         extra: &[&str],
-    ) -> Option<ListEntry> {
+    ) -> Option<EntrySyntax> {
         let allowed: Vec<&str> = ENTRY_KEYS.iter().chain(extra).copied().collect();
         self.known_keys(d, &allowed, "a list entry");
-        let get = |k: &str| d.iter().find(|(key, _)| key.text == k).map(|(_, v)| v);
-        let required = |l: &mut Lowering, k: &str| match get(k) {
+        let get = |k: &str| get(d, k);
+        let required = |l: &mut Shape, k: &str| match get(k) {
             Some(n) => l.nonblank(n, &format!("`{k}`")),
             None => {
                 l.error(
@@ -189,7 +188,8 @@ impl Lowering<'_> {
                 return None;
             }
         }
-        Some(ListEntry {
+        Some(EntrySyntax {
+            at: value.at,
             value: matched,
             reason: reason?,
             citation: citation?,
@@ -213,7 +213,7 @@ impl Lowering<'_> {
             );
             return None;
         };
-        self.country_code(country, value.at)?;
+        self.checked(codes::country(country, value.at))?;
         if matches!(
             tables::postal_code(country),
             tables::PostalCode::NotUsed | tables::PostalCode::Unknown
@@ -310,65 +310,26 @@ impl Lowering<'_> {
 
     /// Entries that share some codes but not all are ambiguous (which reason applies?); an
     /// entry inside another is not: the inner one applies, as in a routing table.
-    fn check_overlaps(&mut self, entries: &[(Position, ListEntry)]) {
-        for (i, (at, entry)) in entries.iter().enumerate() {
+    fn check_overlaps(&mut self, entries: &[EntrySyntax]) {
+        for (i, entry) in entries.iter().enumerate() {
             let earlier = entries.get(..i).unwrap_or_default();
             let clash = earlier
                 .iter()
-                .find(|(_, other)| ambiguous(&entry.value, &other.value));
-            if let Some((_, other)) = clash {
+                .find(|other| ambiguous(&entry.value, &other.value));
+            if let Some(other) = clash {
                 let message = format!(
                     "this entry covers some of the codes that `{}` covers",
                     describe(&other.value)
                 );
                 self.error_help(
                     ErrorCode::Overlap,
-                    *at,
+                    entry.at,
                     message,
                     "make the ranges meet nowhere, or put one wholly inside the other \
                      (the inner one then applies to its codes)",
                 );
             }
         }
-    }
-
-    pub(super) fn country_code(&mut self, code: &str, at: Position) -> Option<()> {
-        if tables::is_country(code) {
-            return Some(());
-        }
-        let upper = code.trim().to_ascii_uppercase();
-        let help = if tables::is_country(&upper) {
-            format!("country codes are written in capitals: `{upper}`")
-        } else {
-            "use an ISO 3166-1 alpha-2 code such as DE or IR".to_string()
-        };
-        self.error_help(
-            ErrorCode::NotACode,
-            at,
-            format!("`{code}` is not an ISO 3166-1 country code"),
-            help,
-        );
-        None
-    }
-
-    pub(super) fn subdivision_code(&mut self, code: &str, at: Position) -> Option<()> {
-        if tables::is_subdivision(code) {
-            return Some(());
-        }
-        let upper = code.trim().to_ascii_uppercase();
-        let help = if tables::is_subdivision(&upper) {
-            format!("subdivision codes are written in capitals: `{upper}`")
-        } else {
-            "use an ISO 3166-2 code such as UA-43 (legacy FIPS region numbers are not ISO codes)"
-                .to_string()
-        };
-        self.error_help(
-            ErrorCode::NotACode,
-            at,
-            format!("`{code}` is not an ISO 3166-2 subdivision code"),
-            help,
-        );
-        None
     }
 }
 
