@@ -2,6 +2,7 @@
 //! policy with a caret under the spot, and what to write instead.
 
 pub use super::error_codes::{ErrorCode, ERROR_CODES};
+use std::collections::HashMap;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -83,7 +84,8 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// The closest candidate to a misspelt name, for "did you mean" hints.
+/// The closest candidate to a misspelt name, for "did you mean" hints; of equally close ones
+/// the first given (callers give a map's names in a fixed order: see [`declared`]).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
@@ -91,6 +93,14 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// The names of `index` (name to declaration number) in the order the policy declares them:
+/// candidates for [`closest`] that give the same hint on every run.
+pub fn declared(index: &HashMap<String, usize>) -> Vec<&str> {
+    let mut names: Vec<(usize, &str)> = index.iter().map(|(n, &i)| (i, n.as_str())).collect();
+    names.sort_unstable();
+    names.into_iter().map(|(_, n)| n).collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -108,4 +118,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{closest, declared};
+    use std::collections::HashMap;
+
+    #[test]
+    fn equally_close_names_give_the_first_declared() {
+        let index: HashMap<String, usize> = [("county", 1), ("country", 0), ("city", 2)]
+            .into_iter()
+            .map(|(n, i)| (n.to_owned(), i))
+            .collect();
+        assert_eq!(declared(&index), ["country", "county", "city"]);
+        assert_eq!(closest("countr", declared(&index)), Some("country"));
+        assert_eq!(closest("zzzzzz", declared(&index)), None);
+    }
 }

@@ -3,7 +3,7 @@
 //! type-checked against what its subject holds; then its compiled form.
 
 use super::super::codes;
-use super::super::diagnostics::{closest, Position};
+use super::super::diagnostics::{closest, declared, Position};
 use super::super::error_codes::ErrorCode;
 use super::super::syntax::{CondSyntax, Name, SubjectSyntax, TestSyntax, TestValue};
 use super::super::values::{not_a_number, not_single, Report};
@@ -159,8 +159,11 @@ impl Checker<'_> {
             return None;
         }
         let Some(def) = self.conditions.get(name).cloned() else {
-            let hint =
-                closest(name, self.conditions.keys().map(String::as_str)).map(str::to_string);
+            // Named conditions have no declaration number here: alphabetical order keeps the
+            // hint the same on every run.
+            let mut names: Vec<&str> = self.conditions.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            let hint = closest(name, names).map(str::to_string);
             self.error_help(
                 ErrorCode::UnknownName,
                 at,
@@ -403,8 +406,7 @@ impl Checker<'_> {
             return None;
         }
         let Some(&list) = self.list_index.get(name) else {
-            let hint =
-                closest(name, self.list_index.keys().map(String::as_str)).map(str::to_string);
+            let hint = closest(name, declared(&self.list_index)).map(str::to_string);
             self.error_help(
                 ErrorCode::UnknownName,
                 at,

@@ -2,7 +2,7 @@
 //! list field), its pattern numbered, the field a postal code's country is in resolved; and
 //! resolving the field names rules use.
 
-use super::super::diagnostics::{closest, Position};
+use super::super::diagnostics::{closest, declared, Position};
 use super::super::error_codes::ErrorCode;
 use super::super::patterns;
 use super::super::syntax::{FieldSyntax, FieldTypeSyntax, FormatSyntax, Name};
@@ -130,8 +130,7 @@ impl Checker<'_> {
         match self.field_index.get(name) {
             Some(&i) => Some(i),
             None => {
-                let hint =
-                    closest(name, self.field_index.keys().map(String::as_str)).map(str::to_string);
+                let hint = closest(name, declared(&self.field_index)).map(str::to_string);
                 self.error_help(
                     ErrorCode::UnknownName,
                     at,
