@@ -81,5 +81,5 @@ pub fn token_similarity(a: &str, b: &str) -> u16 {
 
 /// Whether a (folded) token is a generic word, which weighs little in a score.
 pub fn is_generic(token: &str) -> bool {
-    score::GENERIC.binary_search(&token).is_ok()
+    normalize::is_among(score::GENERIC, token)
 }

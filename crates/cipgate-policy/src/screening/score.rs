@@ -463,7 +463,7 @@ fn put(row: &mut [u32], j: usize, value: u32) {
 fn weight(token: &str) -> u64 {
     if token.is_empty() {
         0
-    } else if super::normalize::is_among(GENERIC, token) {
+    } else if super::is_generic(token) {
         GENERIC_WEIGHT
     } else {
         WEIGHT
