@@ -519,11 +519,11 @@ def size_section(size) -> list[str]:
             b = before["breakdown"]
             code = b["sections"].get("code", 0)
             own = sum(n for c, n in b["code_by_crate"].items() if c.startswith("cipgate"))
-            L += ["", f"`wasm-opt -Oz` (run once on the runtime, when the CLI is built) drops the function names, "
+            L += ["", f"`wasm-opt -O3` (run once on the runtime, when the CLI is built) drops the function names, "
                       f"so the split by crate comes from cargo's runtime module before it ({kb(before['raw'])}: "
                       f"code {kb(code)}, data {kb(b['sections'].get('data', 0))}, name section "
                       f"{kb(b['sections'].get('custom: name', 0))}; no policy image, which `cipgate build` adds "
-                      "as a data segment of its own); wasm-opt shrinks each part, so read the shares, not the "
+                      "as a data segment of its own); wasm-opt changes each part, so read the shares, not the "
                       "bytes. No regular-expression engine or JSON library is linked any more (patterns are "
                       "DFAs in the image, the decision has its own writer); what remains beside cipgate's "
                       "crates is `core`/`alloc` (formatting, float parsing for JSON numbers, Unicode case "

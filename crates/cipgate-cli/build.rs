@@ -1,6 +1,7 @@
 //! Builds the two prebuilt runtimes the `cipgate` binary carries: the Envoy filter
 //! (`cipgate-envoy`, wasm32-wasip1) and the browser module (`cipgate-web`,
-//! wasm32-unknown-unknown, with its wasm-bindgen glue), each shrunk with `wasm-opt -Oz`.
+//! wasm32-unknown-unknown, with its wasm-bindgen glue), each optimised with `wasm-opt`: the
+//! Envoy filter for speed (`-O3`), the browser module for size (`-Oz`).
 //! `cipgate build` later writes a policy image into copies of them, with no toolchain.
 //!
 //! Needs what building any cipgate module needs: the two Rust targets, `wasm-opt` (binaryen)
@@ -69,14 +70,17 @@ fn run() -> Result<(), String> {
     let built = out_dir.join("built");
     std::fs::create_dir_all(built.join("web")).map_err(|e| e.to_string())?;
 
+    // The gateway runs this module on every signup, and loads it once per worker: speed wins
+    // over size (BENCHMARKS.md measured opt-level 3 against "s": more throughput, and V8 compiled
+    // it no slower).
     let envoy = cargo_build(
         &workspace,
         &target_dir,
         "cipgate-envoy",
         "wasm32-wasip1",
-        "s",
+        "3",
     )?;
-    wasm_opt(&envoy, &built.join("envoy-runtime.wasm"))?;
+    wasm_opt(&envoy, "-O3", &built.join("envoy-runtime.wasm"))?;
 
     // Pages download this module: the smallest code wins over speed.
     let web = cargo_build(
@@ -89,7 +93,7 @@ fn run() -> Result<(), String> {
     // Before wasm-bindgen, not after: binaryen 108 (Debian 12) renumbers the externref table
     // that wasm-bindgen adds, and the module then fails to instantiate.
     let web_opt = target_dir.join("cipgate_web.opt.wasm");
-    wasm_opt(&web, &web_opt)?;
+    wasm_opt(&web, "-Oz", &web_opt)?;
     check_wasm_bindgen()?;
     run_tool(
         Command::new("wasm-bindgen")
@@ -191,10 +195,10 @@ fn cargo_home() -> Option<PathBuf> {
         .and_then(|p| p.canonicalize().ok())
 }
 
-fn wasm_opt(module: &Path, out: &Path) -> Result<(), String> {
+fn wasm_opt(module: &Path, level: &str, out: &Path) -> Result<(), String> {
     run_tool(
         Command::new("wasm-opt")
-            .arg("-Oz")
+            .arg(level)
             .args(WASM_FEATURES)
             .arg(module)
             .arg("-o")
