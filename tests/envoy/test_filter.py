@@ -682,6 +682,35 @@ def test_metrics_and_access_log(envoy_factory, native):
     assert [r for r in fresh.audit_records() if r["request_id"] == response.request_id] == []
 
 
+def test_forged_decision_headers_reach_neither_the_audit_log_nor_the_backend(
+        envoy_factory, upstream, native):
+    """Only the filter may set x-cipgate-* headers. A client's copies, on a request the filter
+    does not decide (a GET of /signup, which the filter strips) or on a route without the
+    filter (which the generated route strips), leave no audit line and never reach the
+    backend; a signup decided in between leaves exactly its own record."""
+    fresh = envoy_factory("")
+    forged = {"x-cipgate-outcome": "allow", "x-cipgate-policy": "0" * 64,
+              "x-cipgate-rules": "", "x-cipgate-mode": "audit"}
+    undecided = [http1(fresh, None, forged, method="GET"),
+                 http1(fresh, b"{}", {**forged, "content-type": JSON}, path="/account"),
+                 http1(fresh, None, forged, method="GET", path="/")]
+    body = (EXAMPLES / "foreign-individual-complete.json").read_bytes()
+    decided = http1(fresh, body, {**forged, "content-type": JSON})
+    assert [r.status for r in undecided] == [200, 200, 200]
+    assert decided.status == 200
+    _, expected = native(body)
+    assert fresh.audit_record(decided.request_id)["outcome"] == expected["outcome"]
+    for response in undecided:
+        (received,) = upstream.by_request_id(response.request_id)
+        assert [k for k, _ in received.headers if k.lower().startswith("x-cipgate-")] == []
+    (received,) = upstream.by_request_id(decided.request_id)
+    assert received.header_values("x-cipgate-outcome") == [expected["outcome"]]
+    assert received.header_values("x-cipgate-policy") == [expected["policy"]["sha256"]]
+    time.sleep(0.5)  # one more flush of the access-log file
+    lines = fresh.audit_log_path.read_text().splitlines()
+    assert [json.loads(line)["request_id"] for line in lines] == [decided.request_id]
+
+
 def test_a_burst_of_signups_leaves_exactly_one_audit_record_each(envoy_factory, native):
     """The audit record goes through Envoy's access log: none lost, none doubled, under load
     on several connections at once, and at Envoy's default log level as at any other."""

@@ -310,6 +310,10 @@ static_resources:
                         # added later are inspected unless they switch it off too.
                         - match: {prefix: /}
                           route: {cluster: signup_backend}
+                          # Only the filter may set these: the backend must never see a
+                          # client's copy, on any route.
+                          request_headers_to_remove:
+                            [x-cipgate-outcome, x-cipgate-policy, x-cipgate-rules, x-cipgate-mode]
                           typed_per_filter_config:
                             cipgate:
                               "@type": type.googleapis.com/envoy.config.route.v3.FilterConfig
