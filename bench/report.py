@@ -383,7 +383,8 @@ def gateway_section(r, g, chart) -> list[str]:
          f"{g['seconds']:.0f} s per workload (5 s with one connection), after a 2 s warm-up of each. "
          "Ratios are taken per round against the run next to it, then the median.", "",
          "Configurations: **passthrough** (router only); **buffer-only Wasm** (`bench/buffer-filter`, proxy-wasm "
-         "0.2.5 like cipgate: pause the headers, pause the body until the end of stream, continue; the floor of "
+         "0.2.5 like cipgate and with its exports (the SDK's callbacks cipgate leaves out, the floor leaves out "
+         "too): pause the headers, pause the body until the end of stream, continue; the floor of "
          "every Wasm filter that reads a body); **cipgate** (`dist/us-iaas-cip.wasm` from `cipgate build`, "
          "configured as `dist/envoy.yaml` does, enforce mode, its audit record written by Envoy's access log to a file "
          "level); **Lua** (`bench/peers/cip.lua`: what a platform team would write instead, the same subset of "

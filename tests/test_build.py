@@ -76,6 +76,44 @@ def test_runtime_is_the_same_bytes_for_every_policy(tmp_path, cipgate_bin, dist)
     assert other["module"]["runtime_sha256"] == dist.manifest["module"]["runtime_sha256"]
 
 
+def wasm_exports(module: bytes) -> list[str]:
+    """The export names of a Wasm module, in order."""
+    def leb(at: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte, at = module[at], at + 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value, at
+
+    at = 8
+    while at < len(module):
+        section, (size, body) = module[at], leb(at + 1)
+        if section == 7:
+            count, at = leb(body)
+            names = []
+            for _ in range(count):
+                length, at = leb(at)
+                names.append(module[at:at + length].decode())
+                _, at = leb(at + length + 1)
+            return names
+        at = body + size
+    return []
+
+
+def test_the_envoy_module_exports_only_the_callbacks_the_filter_implements(dist):
+    """The SDK exports a callback for every kind of plugin; Envoy skips one the module does not
+    export, so leaving out those the filter leaves to the SDK's defaults saves a call into
+    the VM per request for each (response headers, body and trailers, log, done)."""
+    callbacks = {name for name in wasm_exports(dist.module.read_bytes())
+                 if name.startswith("proxy_on_")}
+    assert callbacks == {
+        "proxy_on_memory_allocate", "proxy_on_vm_start", "proxy_on_configure",
+        "proxy_on_context_create", "proxy_on_request_headers", "proxy_on_request_body",
+        "proxy_on_request_trailers", "proxy_on_delete"}
+
+
 def test_check_refuses_a_module_with_a_damaged_image(tmp_path, cipgate_bin, dist):
     signup = EXAMPLES / "us-person-minimal.json"
     image = (dist.root / dist.manifest["policy"]["file"]).read_bytes()

@@ -14,6 +14,24 @@ use std::process::Command;
 /// wasm-opt's passes for the Envoy filter (scripts/bench builds its profile module with the
 /// same).
 const ENVOY_WASM_OPT: [&str; 3] = ["-O3", "--one-caller-inline-max-function-size", "100"];
+/// The callbacks Envoy calls on the filter that the filter implements, and what the host
+/// needs besides. The proxy-wasm SDK exports a callback for every kind of plugin (network
+/// filters, timers, HTTP calls, queues); the host skips a callback the module does not
+/// export, so each one left out is code V8 need not compile, and those of every request
+/// (response headers and body, log, done) a call into the VM less.
+const ENVOY_EXPORTS: [&str; 11] = [
+    "memory",
+    "_initialize",
+    "proxy_abi_version_0_2_1",
+    "proxy_on_memory_allocate",
+    "proxy_on_vm_start",
+    "proxy_on_configure",
+    "proxy_on_context_create",
+    "proxy_on_request_headers",
+    "proxy_on_request_body",
+    "proxy_on_request_trailers",
+    "proxy_on_delete",
+];
 /// The glue must come from the CLI of exactly the `wasm-bindgen` crate's version.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// What wasm-bindgen names its outputs after (`cipgate_web.js`, `cipgate_web_bg.wasm`).
@@ -84,7 +102,13 @@ fn run() -> Result<(), String> {
         "wasm32-wasip1",
         "3",
     )?;
-    wasm_opt(&envoy, &ENVOY_WASM_OPT, &built.join("envoy-runtime.wasm"))?;
+    let envoy_exports = target_dir.join("cipgate_envoy.exports.wasm");
+    keep_only_exports(&envoy, &ENVOY_EXPORTS, &envoy_exports)?;
+    wasm_opt(
+        &envoy_exports,
+        &ENVOY_WASM_OPT,
+        &built.join("envoy-runtime.wasm"),
+    )?;
 
     // Pages download this module: the smallest code wins over speed.
     let web = cargo_build(
@@ -208,6 +232,33 @@ fn wasm_opt(module: &Path, passes: &[&str], out: &Path) -> Result<(), String> {
             .arg("-o")
             .arg(out),
         "wasm-opt (install binaryen: `apt-get install binaryen`)",
+    )
+}
+
+/// `module` with only the exports `keep`, and nothing the others alone reached: binaryen's
+/// `wasm-metadce`, whose graph here is a root reaching each export kept.
+fn keep_only_exports(module: &Path, keep: &[&str], out: &Path) -> Result<(), String> {
+    let nodes: Vec<String> = keep
+        .iter()
+        .map(|name| format!(r#"{{"name": "{name}", "export": "{name}"}}"#))
+        .collect();
+    let reaches: Vec<String> = keep.iter().map(|name| format!(r#""{name}""#)).collect();
+    let graph = format!(
+        r#"[{{"name": "root", "root": true, "reaches": [{}]}}, {}]"#,
+        reaches.join(", "),
+        nodes.join(", ")
+    );
+    let graph_path = out.with_extension("graph.json");
+    std::fs::write(&graph_path, graph).map_err(|e| format!("{}: {e}", graph_path.display()))?;
+    run_tool(
+        Command::new("wasm-metadce")
+            .args(WASM_FEATURES)
+            .arg("-f")
+            .arg(&graph_path)
+            .arg(module)
+            .arg("-o")
+            .arg(out),
+        "wasm-metadce (install binaryen: `apt-get install binaryen`)",
     )
 }
 
