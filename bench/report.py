@@ -611,7 +611,7 @@ def profile_section(g) -> list[str]:
               f"filter state, unwritten) ran {b:,.0f} req/s ({runs(audit['no audit log'])}) against {a:,.0f} "
               f"req/s with it ({runs(audit['with audit log'])}), interleaved: writing the record through "
               f"Envoy's access log costs about {1e6 / a - 1e6 / b:.1f} µs of Envoy's core per request"
-              + (", a difference inside the spread of the runs." if overlap else ".") , ""]
+              + (", a difference inside the spread of the runs." if overlap else "."), ""]
     if native:
         L += ["The native evaluator under `perf` (the allowed signups in turn, 5 s; self time by crate, then the "
               "top functions):", "", "| crate | share |", "|---|---|"]
