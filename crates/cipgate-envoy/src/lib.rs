@@ -59,7 +59,8 @@ struct Filter {
 struct Metrics {
     /// One counter per outcome, indexed by the outcome (the order of [`Outcome::ALL`]).
     outcomes: Vec<u32>,
-    /// Sorted by rule id, so a decision's rules are found by binary search.
+    /// Sorted by rule id (as `rule_ids` gives them), so a decision's rules are found by
+    /// binary search.
     rules: Vec<(String, u32)>,
     errors: u32,
 }
@@ -76,7 +77,7 @@ impl Metrics {
             .iter()
             .map(|o| counter(format!("cipgate_decisions.outcome.{}", o.as_str())))
             .collect::<Result<_, String>>()?;
-        let mut rules = policy
+        let rules = policy
             .rule_ids()
             .into_iter()
             .map(|id| {
@@ -86,7 +87,6 @@ impl Metrics {
                 ))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        rules.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let errors = counter("cipgate_errors".to_owned())?;
         Ok(Metrics {
             outcomes,

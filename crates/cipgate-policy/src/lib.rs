@@ -32,6 +32,7 @@ pub mod locale;
 mod policy;
 pub mod query;
 pub mod screening;
+mod sort;
 pub mod tables;
 pub mod value;
 mod weighted;

@@ -124,7 +124,7 @@ impl CompiledPolicy {
     }
 
     /// Every rule id a decision of this policy can name: policy rules, field validity rules
-    /// and reject reasons. Runtimes use it to define one metric per rule up front.
+    /// and reject reasons, sorted. Runtimes use it to define one metric per rule up front.
     pub fn rule_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = self.ir.rules.iter().map(|r| r.id.as_str()).collect();
         ids.extend(self.ir.fields.iter().map(|f| f.invalid.rule.as_str()));
@@ -133,6 +133,7 @@ impl CompiledPolicy {
                 .iter()
                 .map(|r| r.rule_id()),
         );
+        crate::sort::sort_unstable(&mut ids);
         ids
     }
 

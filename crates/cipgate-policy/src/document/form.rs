@@ -150,13 +150,13 @@ impl<'b> Group<'b> {
         }
         self.members.push((key, node));
         if self.index.is_none() && self.members.len() > LINEAR_LOOKUP {
-            self.index = Some(
-                self.members
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (k, _))| (k.clone(), i))
-                    .collect(),
-            );
+            // Inserted one by one: collecting would sort first, and a sort is kilobytes of
+            // Wasm (see `crate::sort`).
+            let mut index = BTreeMap::new();
+            for (i, (k, _)) in self.members.iter().enumerate() {
+                index.insert(k.clone(), i);
+            }
+            self.index = Some(index);
         }
     }
 

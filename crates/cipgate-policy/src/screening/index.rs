@@ -101,7 +101,7 @@ pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
             }
         }
     }
-    tokens.sort_unstable();
+    crate::sort::sort_unstable(&mut tokens);
     tokens.dedup();
     let mut names: Vec<(u32, u32)> = tokens
         .iter()
@@ -109,7 +109,7 @@ pub(crate) fn candidates(index: &NameIndex, query: &[&str]) -> Vec<(u32, u32)> {
         .flatten()
         .copied()
         .collect();
-    names.sort_unstable();
+    crate::sort::sort_unstable(&mut names);
     names.dedup();
     names
 }

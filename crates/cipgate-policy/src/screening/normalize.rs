@@ -179,7 +179,7 @@ pub(super) fn sorted_tokens(folded: &str) -> Vec<&str> {
         .split(' ')
         .filter(|w| !w.is_empty() && !is_among(LEGAL_FORMS, w) && !is_among(CONNECTORS, w))
         .collect();
-    words.sort_unstable();
+    crate::sort::sort_unstable(&mut words);
     drop_legal_phrases(&mut words);
     words
 }

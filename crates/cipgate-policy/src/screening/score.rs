@@ -223,14 +223,22 @@ pub(super) fn score_with(
     if query.tokens == listed.tokens {
         return 1000;
     }
-    let mut pairs = candidate_pairs(query, listed, may_pair, similarity);
-    pairs.sort_by(|x, y| best_first(x, y, &query.tokens, &listed.tokens));
+    // Best first; equal pairs in the order they were found.
+    let mut pairs: Vec<(usize, Pair)> = candidate_pairs(query, listed, may_pair, similarity)
+        .into_iter()
+        .enumerate()
+        .collect();
+    crate::sort::sort_unstable_by(&mut pairs, |(i, x), (j, y)| {
+        best_first(x, y, &query.tokens, &listed.tokens)
+            .then(i.cmp(j))
+            .is_lt()
+    });
 
     // Greedy one-to-one pairing, best pair first.
     let mut query_used = vec![false; query.tokens.len()];
     let mut listed_used = vec![false; listed.tokens.len()];
     let (mut in_query, mut in_listed) = (Found::default(), Found::default());
-    for pair in &pairs {
+    for (_, pair) in &pairs {
         if pair.query.is_used(&query_used) || pair.listed.is_used(&listed_used) {
             continue;
         }

@@ -376,7 +376,7 @@ fn check_unique_keys(members: &[(Cow<'_, str>, Value<'_>)]) -> Result<(), Reject
                 .enumerate()
                 .any(|(i, key)| folded.iter().take(i).any(|other| other == key))
         } else {
-            folded.sort_unstable();
+            crate::sort::sort_unstable(&mut folded);
             folded
                 .windows(2)
                 .any(|pair| matches!(pair, [a, b] if a == b))
