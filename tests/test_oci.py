@@ -67,6 +67,8 @@ SCHEMAS = {
     ("gateway.envoyproxy.io/v1alpha1", "EnvoyExtensionPolicy"):
         "envoy-gateway-envoyextensionpolicy-v1alpha1.json",
     ("gateway.envoyproxy.io/v1alpha1", "EnvoyProxy"): "envoy-gateway-envoyproxy-v1alpha1.json",
+    ("gateway.envoyproxy.io/v1alpha1", "ClientTrafficPolicy"):
+        "envoy-gateway-clienttrafficpolicy-v1alpha1.json",
 }
 # ObjectMeta, which the CRDs leave to the API server: the fields these manifests may use.
 OBJECT_META = {
@@ -192,7 +194,7 @@ def test_kubernetes_manifests_pin_the_image_and_fail_closed(built):
     assert plugin["pluginConfig"]["mode"] == "enforce"
 
     gateway = by_kind(built, "envoy-gateway.yaml")
-    assert set(gateway) == {"EnvoyExtensionPolicy", "EnvoyProxy"}
+    assert set(gateway) == {"EnvoyExtensionPolicy", "ClientTrafficPolicy", "EnvoyProxy"}
     (wasm,) = gateway["EnvoyExtensionPolicy"]["spec"]["wasm"]
     assert wasm["code"]["image"]["url"] == f"{REPOSITORY}@{digest}"
     assert "sha256:" + wasm["code"]["image"]["sha256"] == digest
@@ -218,6 +220,11 @@ def test_every_document_fits_its_published_crd(built):
     assert (target["group"], target["kind"]) == ("gateway.networking.k8s.io", "HTTPRoute")
     (wasm,) = policy["wasm"]
     assert wasm["code"]["type"] == "Image" and set(wasm["code"]) == {"type", "image"}
+    # ClientTrafficPolicy: targetRef or targetRefs, of Gateway API Gateways or ListenerSets.
+    traffic = gateway["ClientTrafficPolicy"]["spec"]
+    assert "targetRef" not in traffic
+    assert all((t["group"], t["kind"]) == ("gateway.networking.k8s.io", "Gateway")
+               for t in traffic["targetRefs"])
     # WasmPlugin and Telemetry: only one of selector, targetRef and targetRefs; no wildcard or
     # empty key in the labels; a WasmPlugin URL of a scheme Istio pulls from.
     for spec in (istio["WasmPlugin"]["spec"], istio["Telemetry"]["spec"]):
@@ -240,6 +247,7 @@ def test_every_document_fits_its_published_crd(built):
         (istio["Telemetry"], ["spec", "accessLogging", 1, "match"], "mode", "INBOUND"),
         (gateway["EnvoyProxy"], ["spec", "telemetry", "accessLog", "settings", 1, "sinks", 0],
          "type", "Stdout"),
+        (gateway["ClientTrafficPolicy"], ["spec", "headers", "earlyRequestHeaders"], "remove", []),
     ):
         doc = copy.deepcopy(doc)
         node = doc
@@ -247,6 +255,22 @@ def test_every_document_fits_its_published_crd(built):
             node = node[step]
         node[key] = bad
         assert crd_errors(doc), f"{doc['kind']} {key}: {bad}"
+
+
+def test_every_route_of_the_gateway_drops_forged_decision_headers(built):
+    """The filter runs on the signup HTTPRoute only; the Gateway removes clients' copies of
+    the headers it sets on every route, before routing, as envoy.yaml's other routes do."""
+    (listener,) = built["envoy"]["static_resources"]["listeners"]
+    (hcm,) = listener["filter_chains"][0]["filters"]
+    (host,) = hcm["typed_config"]["route_config"]["virtual_hosts"]
+    signup, other = host["routes"]
+    assert "typed_per_filter_config" not in signup
+    assert other["typed_per_filter_config"]["cipgate"]["disabled"] is True
+    forged = other["request_headers_to_remove"]
+    assert forged and all(name.startswith("x-cipgate-") for name in forged)
+
+    traffic = by_kind(built, "envoy-gateway.yaml")["ClientTrafficPolicy"]["spec"]
+    assert traffic["headers"]["earlyRequestHeaders"] == {"remove": forged}
 
 
 def test_the_audit_log_is_written_as_envoy_yaml_writes_it(built):

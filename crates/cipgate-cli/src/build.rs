@@ -180,6 +180,7 @@ fn envoy_yaml(code: &str, policy_id: &str, policy_sha256: &str, geoip_db: Option
     };
     ENVOY_YAML
         .replace("@AUDIT_LOG_FILTER@", &yaml_string(AUDIT_LOG_FILTER))
+        .replace("@DECISION_HEADERS@", DECISION_HEADERS)
         .replace("@AUDIT_LOG_FORMAT@", &yaml_string(AUDIT_LOG_FORMAT))
         .replace("@GEOIP@", &geoip)
         .replace("@PLUGIN_GEO@", plugin_geo)
@@ -192,6 +193,11 @@ fn envoy_yaml(code: &str, policy_id: &str, policy_sha256: &str, geoip_db: Option
 /// (`wasm.cipgate.audit`), as it is, one line per request; the same in `envoy.yaml` and the
 /// Kubernetes manifests.
 pub const AUDIT_LOG_FORMAT: &str = "%FILTER_STATE(wasm.cipgate.audit:PLAIN)%\n";
+
+/// The headers only the filter may set on a request (crates/cipgate-envoy), as a YAML flow
+/// sequence's items: routes the filter does not run on remove clients' copies.
+pub const DECISION_HEADERS: &str =
+    "x-cipgate-outcome, x-cipgate-policy, x-cipgate-rules, x-cipgate-mode";
 
 /// The CEL access-log filter that logs only the requests the filter decided.
 pub const AUDIT_LOG_FILTER: &str = "'wasm.cipgate.audit' in filter_state";
@@ -312,8 +318,7 @@ static_resources:
                           route: {cluster: signup_backend}
                           # Only the filter may set these: the backend must never see a
                           # client's copy, on any route.
-                          request_headers_to_remove:
-                            [x-cipgate-outcome, x-cipgate-policy, x-cipgate-rules, x-cipgate-mode]
+                          request_headers_to_remove: [@DECISION_HEADERS@]
                           typed_per_filter_config:
                             cipgate:
                               "@type": type.googleapis.com/envoy.config.route.v3.FilterConfig

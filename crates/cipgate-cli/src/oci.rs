@@ -5,7 +5,7 @@
 //! docker://registry/...` pushes it to any registry unchanged, so its digest stays the one in
 //! `manifest.json`.
 
-use crate::build::{hex, write, yaml_string, AUDIT_LOG_FILTER, AUDIT_LOG_FORMAT};
+use crate::build::{hex, write, yaml_string, AUDIT_LOG_FILTER, AUDIT_LOG_FORMAT, DECISION_HEADERS};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -215,6 +215,7 @@ spec:
 "#,
         digest = image.digest,
     );
+    let decision_headers = DECISION_HEADERS;
     let gateway = format!(
         r#"{header}# Runs the filter on the signup HTTPRoute only.
 apiVersion: gateway.envoyproxy.io/v1alpha1
@@ -238,6 +239,25 @@ spec:
       config:
         mode: enforce
         query_string: refuse_policy_fields
+---
+# Removes clients' copies of the filter's headers on every route of the Gateway, before routing:
+# the filter runs on the signup HTTPRoute only, and a backend that trusts x-cipgate-outcome must
+# not get a forged one through another route. Put it in the namespace of the Gateway of the
+# signup route (its parentRefs) and name that Gateway below. A listener takes the settings of one
+# ClientTrafficPolicy (one naming its section, else the oldest): if one already applies to the
+# listener, add `headers.earlyRequestHeaders.remove` to that one instead.
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: ClientTrafficPolicy
+metadata:
+  name: cipgate-{policy_id}
+spec:
+  targetRefs:
+    - group: gateway.networking.k8s.io
+      kind: Gateway
+      name: signup-gateway
+  headers:
+    earlyRequestHeaders:
+      remove: [{decision_headers}]
 ---
 # The access log of the proxies that serve the signup HTTPRoute: one JSON line per request, and
 # the audit record of each signup the filter decides (docs/envoy.md, "Audit log"). Attach it to
