@@ -193,6 +193,22 @@ fn the_default_policy_lists_every_missing_field_in_rule_order() {
 }
 
 #[test]
+fn the_rule_ids_runtimes_count_are_sorted_and_cover_what_decisions_name() {
+    // Runtimes define a metric per id up front and find a decision's rules by binary search.
+    let p = default_policy();
+    let ids = p.rule_ids();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let body = r#"{"customer": {"kind": "individual", "email": "nope", "address": {"country": "DE"}},
+                  "payment": {"country": "IR"}}"#;
+    let d = json(&p, body);
+    let fired = d.rule_ids();
+    assert!(fired.len() >= 4, "{fired:?}");
+    for id in fired {
+        assert!(ids.binary_search(&id).is_ok(), "{id} not in {ids:?}");
+    }
+}
+
+#[test]
 fn deny_wins_over_everything_in_the_default_policy() {
     let p = default_policy();
     // Missing data, an invalid value and a restricted payment country at once.
