@@ -1,0 +1,123 @@
+"""Envoy's instructions per request, counted by callgrind: a figure that does not move with the
+host's noise, for judging a change to the filter or its configuration before a timed run.
+
+Each configuration (the names of `run.filters_for`) gets its own Envoy under
+`valgrind --tool=callgrind --instr-atstart=no`; after WARM requests (start-up, V8's compile and
+the first calls stay out), counting is switched on for N requests of BODY on one keep-alive
+connection, then off. Counted: every user-space instruction of the Envoy process (Envoy, V8's
+generated code, libc), split by where it ran; not counted: the kernel. Two runs of one
+configuration agree to within 0.1%.
+
+    .venv/bin/python bench/instructions.py --body policies/examples/signups/foreign-individual-complete.json \\
+        --module dist/us-iaas-cip.wasm --floor FLOOR.wasm \\
+        --upstream "$CARGO_TARGET_DIR/bench/release/bench-upstream" \\
+        floor=buffer-wasm cipgate=cipgate cipgate-no-audit=cipgate:no-audit lua=lua
+
+FLOOR.wasm is the floor filter as scripts/bench makes it (built from bench/buffer-filter, its
+exports cut to cipgate's with bench/exports_graph.py and wasm-metadce); scripts/bench builds the
+upstream.
+
+Needs valgrind (`apt-get install valgrind`); each configuration takes a minute or two.
+"""
+import argparse
+import collections
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import run
+
+
+def count(envoy: Path, config: Path, port: int, body: bytes, warm: int, n: int, out: Path):
+    """Runs Envoy with `config` under callgrind; returns the HTTP statuses it answered."""
+    with open(out.with_suffix(".log"), "wb") as log:
+        proc = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--smc-check=all-non-file", "--instr-atstart=no",
+             f"--callgrind-out-file={out}", str(envoy), "-c", str(config), "--concurrency", "1",
+             "--disable-hot-restart", "-l", "warning"],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            run.wait_http(f"http://{run.LOOPBACK}:{port}/", 900, proc)
+            conn = http.client.HTTPConnection(run.LOOPBACK, port, timeout=120)
+            statuses = set()
+
+            def send(k: int):
+                for _ in range(k):
+                    conn.request("POST", "/signup", body, {"content-type": "application/json"})
+                    response = conn.getresponse()
+                    response.read()
+                    statuses.add(response.status)
+
+            send(warm)
+            subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)], check=True,
+                           capture_output=True)
+            send(n)
+            subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)], check=True,
+                           capture_output=True)
+            conn.close()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(600)
+    return statuses
+
+
+def by_object(out: Path) -> dict[str, int]:
+    """Instructions by the object they ran in; callgrind names code outside any object (what
+    V8 or LuaJIT generated) `???`, here `generated`."""
+    report = subprocess.run(["callgrind_annotate", "--threshold=100", str(out)],
+                            capture_output=True, text=True, check=True).stdout
+    split = collections.Counter()
+    for line in report.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)", line)
+        if not m or "PROGRAM TOTALS" in line:
+            continue
+        obj = re.search(r"\[([^\]]+)\]\s*$", m.group(2))
+        name = obj.group(1).rsplit("/", 1)[-1] if obj else "other"
+        split["generated" if name == "???" else name] += int(m.group(1).replace(",", ""))
+    return dict(split)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--body", required=True, type=Path)
+    ap.add_argument("--module", required=True, type=Path)
+    ap.add_argument("--floor", required=True, type=Path)
+    ap.add_argument("--upstream", required=True, type=Path)
+    ap.add_argument("--warm", type=int, default=30)
+    ap.add_argument("-n", type=int, default=300)
+    ap.add_argument("configs", nargs="+", help="label=config, or label=cipgate:no-audit")
+    args = ap.parse_args()
+
+    envoy = Path(run.sh([sys.executable, "-c", "import envoy, os; print(os.path.dirname(envoy.__file__))"])
+                 .strip()) / "_bin" / "envoy"
+    paths = {"envoy": envoy, "module": args.module.resolve(), "floor": args.floor.resolve()}
+    body = args.body.read_bytes()
+    workdir = Path(tempfile.mkdtemp(prefix="cipgate-instructions-"))
+    upstream = run.Upstream(args.upstream.resolve())
+    try:
+        for spec in args.configs:
+            label, _, what = spec.partition("=")
+            config, _, flag = what.partition(":")
+            port, admin = run.free_port(), run.free_port()
+            audit = workdir / f"audit-{label}.log" if config == "cipgate" and flag != "no-audit" else None
+            config_path = workdir / f"envoy-{label}.json"
+            config_path.write_text(json.dumps(run.envoy_config(
+                port, admin, upstream.port, run.filters_for(config, paths), audit)))
+            out = workdir / f"callgrind-{label}.out"
+            statuses = count(envoy, config_path, port, body, args.warm, args.n, out)
+            split = by_object(out)
+            parts = ", ".join(f"{k} {v / args.n:,.0f}" for k, v in
+                              sorted(split.items(), key=lambda kv: -kv[1]) if v >= args.n)
+            print(f"{label}: {sum(split.values()) / args.n:,.0f} instructions per request "
+                  f"({parts}); answers {sorted(statuses)}", flush=True)
+    finally:
+        upstream.stop()
+
+
+if __name__ == "__main__":
+    main()
