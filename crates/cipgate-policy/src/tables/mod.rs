@@ -39,7 +39,36 @@ pub fn country_name(code: &str) -> Option<&'static str> {
 }
 
 fn country_index(code: &str) -> Option<usize> {
-    COUNTRY_CODES.binary_search(&code).ok()
+    let &[first, second] = code.as_bytes() else {
+        return None;
+    };
+    let slot = letter(first)? * 26 + letter(second)?;
+    let index = COUNTRY_SLOTS.get(slot)?.checked_sub(1)?;
+    Some(usize::from(index))
+}
+
+fn letter(byte: u8) -> Option<usize> {
+    byte.is_ascii_uppercase().then(|| usize::from(byte - b'A'))
+}
+
+/// For each pair of letters `AA`..`ZZ`, one plus its index in [`COUNTRY_CODES`], 0 for no
+/// country: every country field of every signup is looked up, with no comparison.
+const COUNTRY_SLOTS: [u8; 26 * 26] = country_slots();
+
+// Run by the compiler only: an index out of range or a failed check stops the build.
+#[allow(clippy::indexing_slicing, clippy::panic)]
+const fn country_slots() -> [u8; 26 * 26] {
+    assert!(COUNTRY_CODES.len() < u8::MAX as usize);
+    let mut slots = [0; 26 * 26];
+    let mut i = 0;
+    while i < COUNTRY_CODES.len() {
+        let [first, second] = *COUNTRY_CODES[i].as_bytes() else {
+            panic!("a country code is two letters");
+        };
+        slots[(first - b'A') as usize * 26 + (second - b'A') as usize] = i as u8 + 1;
+        i += 1;
+    }
+    slots
 }
 
 /// Whether `code` is an ISO 3166-2 subdivision code, exactly: `"DE-BE"`, `"UA-43"`, `"US-TX"`.
@@ -80,10 +109,48 @@ pub fn calling_countries(digits: &str) -> Option<(usize, &'static [&'static str]
     }
     let (code, countries) = (1..=3)
         .rev()
-        .find_map(|len| find(CALLING_CODES, digits.get(..len)?))?;
+        .find_map(|len| calling_code(digits.get(..len)?))?;
     let national = digits.get(code.len()..).unwrap_or_default();
     let countries = national_countries(code, national).unwrap_or(countries);
     Some((code.len(), countries))
+}
+
+/// The entry of [`CALLING_CODES`] for `code`, 1 to 3 ASCII digits.
+fn calling_code(code: &str) -> Option<(&'static str, Countries)> {
+    let slot = code.bytes().try_fold(0, |slot, digit| {
+        digit
+            .is_ascii_digit()
+            .then(|| slot * 10 + usize::from(digit - b'0') + 1)
+    })?;
+    let index = CALLING_CODE_SLOTS.get(slot)?.checked_sub(1)?;
+    CALLING_CODES.get(usize::from(index)).copied()
+}
+
+/// One plus the index in [`CALLING_CODES`] of each code of 1 to 3 digits, 0 for none, at the
+/// code read in bijective base ten (each digit worth one more than its value: `"1"` at 2, `"10"`
+/// at 21, `"999"` at 1110), so codes of different lengths never share a slot.
+const CALLING_CODE_SLOTS: [u8; CALLING_CODE_SLOT_COUNT] = calling_code_slots();
+const CALLING_CODE_SLOT_COUNT: usize = 10 * 10 * 10 + 10 * 10 + 10 + 1;
+
+// Run by the compiler only: an index out of range or a failed check stops the build.
+#[allow(clippy::indexing_slicing, clippy::panic)]
+const fn calling_code_slots() -> [u8; CALLING_CODE_SLOT_COUNT] {
+    assert!(CALLING_CODES.len() < u8::MAX as usize);
+    let mut slots = [0; CALLING_CODE_SLOT_COUNT];
+    let mut i = 0;
+    while i < CALLING_CODES.len() {
+        let code = CALLING_CODES[i].0.as_bytes();
+        assert!(!code.is_empty() && code.len() <= 3);
+        let (mut slot, mut j) = (0, 0);
+        while j < code.len() {
+            assert!(code[j].is_ascii_digit());
+            slot = slot * 10 + (code[j] - b'0') as usize + 1;
+            j += 1;
+        }
+        slots[slot] = i as u8 + 1;
+        i += 1;
+    }
+    slots
 }
 
 /// The countries that the first digits of a national number pick within a shared calling
@@ -196,6 +263,31 @@ mod tests {
                 pair[1]
             );
         }
+    }
+
+    #[test]
+    fn the_slot_tables_answer_as_the_sorted_tables_do() {
+        for first in 0..=u8::MAX {
+            for second in 0..=u8::MAX {
+                let Ok(code) = std::str::from_utf8(&[first, second]).map(str::to_owned) else {
+                    continue;
+                };
+                assert_eq!(
+                    country_index(&code),
+                    COUNTRY_CODES.binary_search(&code.as_str()).ok(),
+                    "{code:?}"
+                );
+            }
+        }
+        assert_eq!(country_index("DEU"), None);
+        assert_eq!(country_index("D"), None);
+        for n in 0..1000 {
+            for code in [format!("{n}"), format!("{n:02}"), format!("{n:03}")] {
+                assert_eq!(calling_code(&code), find(CALLING_CODES, &code), "{code}");
+            }
+        }
+        assert_eq!(calling_code(""), None);
+        assert_eq!(calling_code("1a"), None);
     }
 
     #[test]
