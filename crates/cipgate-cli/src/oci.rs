@@ -215,7 +215,6 @@ spec:
 "#,
         digest = image.digest,
     );
-    let decision_headers = DECISION_HEADERS;
     let gateway = format!(
         r#"{header}# Runs the filter on the signup HTTPRoute only.
 apiVersion: gateway.envoyproxy.io/v1alpha1
@@ -257,7 +256,7 @@ spec:
       name: signup-gateway
   headers:
     earlyRequestHeaders:
-      remove: [{decision_headers}]
+      remove: [{DECISION_HEADERS}]
 ---
 # The access log of the proxies that serve the signup HTTPRoute: one JSON line per request, and
 # the audit record of each signup the filter decides (docs/envoy.md, "Audit log"). Attach it to
