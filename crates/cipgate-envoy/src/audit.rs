@@ -3,7 +3,7 @@
 
 use cipgate_policy::decision::{write_list_version, Hit};
 use cipgate_policy::ir::ListVersion;
-use cipgate_policy::{write_json_array, write_json_string};
+use cipgate_policy::{write_json_array, write_json_string, write_json_u64};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::IpAddr;
@@ -89,7 +89,7 @@ impl AuditRecord<'_> {
     /// One JSON line, members in declaration order, absent values as `null`.
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(512);
-        let client_ip = self.client_ip.map(|ip| ip.to_string());
+        let client_ip = self.client_ip.map(ip_text);
         let texts: [(&str, Option<&str>); 8] = [
             ("event", Some(self.event)),
             ("time", self.time.as_deref()),
@@ -109,7 +109,7 @@ impl AuditRecord<'_> {
             }
         }
         member(&mut out, "status");
-        out.push_str(&self.status.to_string());
+        write_json_u64(&mut out, u64::from(self.status));
         member(&mut out, "action");
         write_json_string(&mut out, self.action);
         member(&mut out, "rules");
@@ -132,6 +132,24 @@ impl AuditRecord<'_> {
         self.pii_hashes.write_json(&mut out);
         out.push('}');
         out
+    }
+}
+
+/// An IPv4 address written without `core::fmt`, which costs more than the rest of the record;
+/// IPv6 addresses (with their zero compression) through `Display`.
+fn ip_text(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut out = String::with_capacity(15);
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                write_json_u64(&mut out, u64::from(octet));
+            }
+            out
+        }
+        IpAddr::V6(v6) => v6.to_string(),
     }
 }
 
@@ -178,12 +196,34 @@ pub fn rfc3339(millis: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    // By hand rather than `format!`: this runs on every request.
+    let mut out = String::with_capacity(24);
+    for (n, width, after) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (rem / 3600, 2, ':'),
+        (rem % 3600 / 60, 2, ':'),
+        (rem % 60, 2, '.'),
+        (ms, 3, 'Z'),
+    ] {
+        push_padded(&mut out, n, width);
+        out.push(after);
+    }
+    out
+}
+
+/// Appends `n` in decimal, zero-padded to `width` characters as `format!("{n:0width$}")`
+/// pads it (the sign counts towards the width).
+fn push_padded(out: &mut String, n: i64, width: usize) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = String::with_capacity(20);
+    write_json_u64(&mut digits, n.unsigned_abs());
+    let pad = width.saturating_sub(digits.len() + usize::from(n < 0));
+    out.extend(std::iter::repeat_n('0', pad));
+    out.push_str(&digits);
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -209,6 +249,24 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
         assert_eq!(rfc3339(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
+        // Years past 9999 and before year 0 come out as `format!("{y:04}")` writes them.
+        assert_eq!(rfc3339(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(-62_198_755_200_000), "-001-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn client_addresses_are_written_as_display_writes_them() {
+        for ip in [
+            "0.0.0.0",
+            "192.0.2.1",
+            "255.255.255.255",
+            "10.0.10.100",
+            "2001:db8::1",
+            "::ffff:192.0.2.1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(ip), ip.to_string());
+        }
     }
 
     #[test]

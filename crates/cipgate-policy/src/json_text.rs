@@ -4,35 +4,78 @@
 //! control characters, everything else verbatim), so the wire format did not change when the
 //! runtimes stopped linking serde_json.
 
-use std::fmt::Write;
-
 /// Appends `s` as a JSON string literal.
 pub fn write_str(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    let mut rest = s;
-    while let Some(at) = rest.find(|c: char| c < ' ' || c == '"' || c == '\\') {
-        let (plain, tail) = rest.split_at(at);
-        out.push_str(plain);
-        let mut chars = tail.chars();
-        if let Some(c) = chars.next() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                // Writing to a String cannot fail.
-                c => {
-                    let _ = write!(out, "\\u{:04x}", u32::from(c));
-                }
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    while let Some(at) = next_escaped(bytes, run_start) {
+        // Bytes that need escaping are ASCII, so `at` is a character boundary.
+        out.push_str(s.get(run_start..at).unwrap_or_default());
+        match bytes.get(at).copied().unwrap_or_default() {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            control => {
+                out.push_str("\\u00");
+                out.push(hex_digit(control >> 4));
+                out.push(hex_digit(control));
             }
         }
-        rest = chars.as_str();
+        run_start = at + 1;
     }
-    out.push_str(rest);
+    out.push_str(s.get(run_start..).unwrap_or_default());
     out.push('"');
+}
+
+/// The index of the first byte at or after `from` that JSON escapes: a control character,
+/// `"` or `\`. Eight bytes at a time while none is there (decision texts and audit records
+/// are nearly all plain runs); no byte of a multi-byte UTF-8 character is ever one of them.
+fn next_escaped(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut skipped = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk).map(u64::from_ne_bytes) else {
+            break;
+        };
+        // Whether any byte is below 0x20, or equal to `"` or `\` (zero after the XOR).
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let quote = quote.wrapping_sub(ONES) & !quote & HIGHS;
+        let backslash = backslash.wrapping_sub(ONES) & !backslash & HIGHS;
+        if below_space | quote | backslash != 0 {
+            return chunk
+                .iter()
+                .position(|&b| needs_escape(b))
+                .map(|i| from + skipped + i);
+        }
+        skipped += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|i| from + skipped + i)
+}
+
+/// The lower-case hex digit of a nibble.
+fn hex_digit(nibble: u8) -> char {
+    let nibble = nibble & 0xf;
+    char::from(if nibble < 10 {
+        b'0' + nibble
+    } else {
+        b'a' + nibble - 10
+    })
 }
 
 /// Appends `"key":` (a member name and its colon).
@@ -68,14 +111,29 @@ pub fn write_array<T>(
     out.push(']');
 }
 
-/// Appends an unsigned integer.
+/// Appends an unsigned integer, without `core::fmt` (this is on every request's path).
 pub fn write_u64(out: &mut String, n: u64) {
-    let _ = write!(out, "{n}");
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = n;
+    for slot in digits.iter_mut().rev() {
+        // A digit is below ten, so the cast keeps it whole.
+        *slot = b'0' + (rest % 10) as u8;
+        start -= 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(digit));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn escapes_as_serde_json_does() {
@@ -90,6 +148,39 @@ mod tests {
             let mut ours = String::new();
             write_str(&mut ours, s);
             assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+        // Every ASCII character, alone and between multi-byte ones.
+        for c in '\0'..='\u{80}' {
+            for s in [c.to_string(), format!("é{c}✓{c}{c}𝄞")] {
+                let mut ours = String::new();
+                write_str(&mut ours, &s);
+                assert_eq!(ours, serde_json::to_string(&s).unwrap(), "{s:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_escaped_as_serde_json_does(chars in proptest::collection::vec(
+            proptest::prop_oneof![
+                (0u8..0x80).prop_map(char::from),
+                proptest::prelude::any::<char>(),
+            ],
+            0..40,
+        )) {
+            let s: String = chars.into_iter().collect();
+            let mut ours = String::new();
+            write_str(&mut ours, &s);
+            proptest::prop_assert_eq!(ours, serde_json::to_string(&s).unwrap());
+        }
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        for n in [0, 7, 10, 99, 100, 403, 65_535, 1_000_000_007, u64::MAX] {
+            let mut ours = String::from("x");
+            write_u64(&mut ours, n);
+            assert_eq!(ours, format!("x{n}"));
         }
     }
 }

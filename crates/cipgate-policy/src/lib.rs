@@ -40,5 +40,7 @@ mod weighted;
 #[cfg(feature = "compiler")]
 pub use compile::{compile, compile_with, Compiled, Diagnostic, Diagnostics, ListFiles};
 pub use decision::{Code, Decision, Outcome, PolicyRef, RejectReason, Violation};
-pub use json_text::{write_array as write_json_array, write_str as write_json_string};
+pub use json_text::{
+    write_array as write_json_array, write_str as write_json_string, write_u64 as write_json_u64,
+};
 pub use policy::{CompiledPolicy, GatewayFacts, LoadError, SignupRequest};
