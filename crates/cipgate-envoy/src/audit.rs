@@ -3,7 +3,9 @@
 
 use cipgate_policy::decision::{write_list_version, Hit};
 use cipgate_policy::ir::ListVersion;
-use cipgate_policy::{write_json_array, write_json_string, write_json_u64};
+use cipgate_policy::{
+    write_json_array, write_json_key, write_json_string, write_json_u64, write_json_u64_padded,
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::IpAddr;
@@ -75,8 +77,7 @@ impl PiiHashes {
                     if i > 0 {
                         out.push(',');
                     }
-                    write_json_string(out, field);
-                    out.push(':');
+                    write_json_key(out, field);
                     write_json_string(out, hash);
                 }
                 out.push('}');
@@ -158,8 +159,7 @@ fn member(out: &mut String, key: &str) {
     if !out.ends_with('{') {
         out.push(',');
     }
-    write_json_string(out, key);
-    out.push(':');
+    write_json_key(out, key);
 }
 
 /// The case of an email address does not change whom it reaches, so it does not change the
@@ -219,11 +219,11 @@ fn push_padded(out: &mut String, n: i64, width: usize) {
     if n < 0 {
         out.push('-');
     }
-    let mut digits = String::with_capacity(20);
-    write_json_u64(&mut digits, n.unsigned_abs());
-    let pad = width.saturating_sub(digits.len() + usize::from(n < 0));
-    out.extend(std::iter::repeat_n('0', pad));
-    out.push_str(&digits);
+    write_json_u64_padded(
+        out,
+        n.unsigned_abs(),
+        width.saturating_sub(usize::from(n < 0)),
+    );
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).

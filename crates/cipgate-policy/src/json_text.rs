@@ -78,10 +78,13 @@ fn hex_digit(nibble: u8) -> char {
     })
 }
 
-/// Appends `"key":` (a member name and its colon).
+/// Appends `"key":` (a member name and its colon). Keys are the writers' own member names
+/// (lower-case words and underscores), never input, so they are copied without the scan.
 pub fn write_key(out: &mut String, key: &str) {
-    write_str(out, key);
-    out.push(':');
+    out.reserve(key.len() + 3);
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\":");
 }
 
 /// Appends `"key":"value"` members, comma-separated, without braces.
@@ -113,6 +116,11 @@ pub fn write_array<T>(
 
 /// Appends an unsigned integer, without `core::fmt` (this is on every request's path).
 pub fn write_u64(out: &mut String, n: u64) {
+    write_u64_padded(out, n, 1);
+}
+
+/// Appends an unsigned integer with leading zeros to at least `width` digits.
+pub fn write_u64_padded(out: &mut String, n: u64, width: usize) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     let mut rest = n;
@@ -125,9 +133,9 @@ pub fn write_u64(out: &mut String, n: u64) {
             break;
         }
     }
-    for &digit in digits.get(start..).unwrap_or_default() {
-        out.push(char::from(digit));
-    }
+    let digits = digits.get(start..).unwrap_or_default();
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.extend(digits.iter().map(|&digit| char::from(digit)));
 }
 
 #[cfg(test)]
@@ -181,6 +189,11 @@ mod tests {
             let mut ours = String::from("x");
             write_u64(&mut ours, n);
             assert_eq!(ours, format!("x{n}"));
+            for width in [0, 1, 2, 3, 4, 25] {
+                let mut ours = String::new();
+                write_u64_padded(&mut ours, n, width);
+                assert_eq!(ours, format!("{n:0width$}"));
+            }
         }
     }
 }

@@ -41,6 +41,7 @@ mod weighted;
 pub use compile::{compile, compile_with, Compiled, Diagnostic, Diagnostics, ListFiles};
 pub use decision::{Code, Decision, Outcome, PolicyRef, RejectReason, Violation};
 pub use json_text::{
-    write_array as write_json_array, write_str as write_json_string, write_u64 as write_json_u64,
+    write_array as write_json_array, write_key as write_json_key, write_str as write_json_string,
+    write_u64 as write_json_u64, write_u64_padded as write_json_u64_padded,
 };
 pub use policy::{CompiledPolicy, GatewayFacts, LoadError, SignupRequest};
