@@ -23,6 +23,7 @@ use profile::{span, Stage};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
@@ -304,28 +305,20 @@ impl Signup {
             hostcalls::remove_map_value(MapType::HttpRequestHeaders, name)
                 .map_err(|s| format!("removing header {name} failed: {s:?}"))?;
         }
-        let values = |wanted: &str| -> Vec<String> {
-            headers
-                .iter()
-                .filter(|(n, _)| n == wanted)
-                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-                .collect()
-        };
-        let first = |wanted: &str| values(wanted).into_iter().next();
+        let first = |wanted| header_values(&headers, wanted).next();
 
-        self.method = first(":method").unwrap_or_default();
-        self.path = first(":path").unwrap_or_default();
+        self.method = first(":method").map(Cow::into_owned).unwrap_or_default();
+        self.path = first(":path").map(Cow::into_owned).unwrap_or_default();
         if !filter.config.inspects(&self.method, !end_of_stream) {
             return Ok(Action::Continue);
         }
-        self.request_id = first("x-request-id");
+        self.request_id = first("x-request-id").map(Cow::into_owned);
         self.facts = span(Stage::Facts, || {
             self.arrived_ms = now_millis();
-            self.gateway_facts(&filter.config, &values)
+            self.gateway_facts(&filter.config, &headers)
         })?;
-        let accept = values("accept");
         self.answer = reply::Answer::of_request(
-            (!accept.is_empty()).then(|| accept.join(", ")).as_deref(),
+            joined_values(&headers, "accept").as_deref(),
             first("referer").as_deref(),
             first(":authority").as_deref(),
             &self.path,
@@ -338,19 +331,19 @@ impl Signup {
             .policy
             .check_query(query, filter.config.query_strings)
             .err();
-        let content_types = values("content-type");
+        let mut content_types = header_values(&headers, "content-type");
+        let content_type = content_types.next();
         let too_large = first("content-length")
             .and_then(|n| n.trim().parse::<u64>().ok())
             .is_some_and(|n| n > u64::try_from(filter.config.max_body_bytes).unwrap_or(u64::MAX));
         let refusal = if query_refusal.is_some() {
             query_refusal
-        } else if values("content-encoding")
-            .iter()
-            .flat_map(|v| v.split(','))
-            .any(|coding| !coding.trim().eq_ignore_ascii_case("identity"))
-        {
+        } else if header_values(&headers, "content-encoding").any(|v| {
+            v.split(',')
+                .any(|coding| !coding.trim().eq_ignore_ascii_case("identity"))
+        }) {
             Some(RejectReason::UnsupportedEncoding)
-        } else if content_types.len() > 1 {
+        } else if content_types.next().is_some() {
             // Two Content-Type headers: which one would the backend read?
             Some(RejectReason::UnsupportedContentType)
         } else if too_large {
@@ -360,7 +353,7 @@ impl Signup {
         } else {
             None
         };
-        self.content_type = content_types.into_iter().next();
+        self.content_type = content_type.map(Cow::into_owned);
         Ok(match refusal {
             Some(reason) => {
                 let decision = filter.policy.reject(reason, &self.facts);
@@ -373,11 +366,12 @@ impl Signup {
         })
     }
 
-    fn gateway_facts(
-        &self,
-        config: &Config,
-        values: &dyn Fn(&str) -> Vec<String>,
-    ) -> Result<GatewayFacts, String> {
+    fn gateway_facts(&self, config: &Config, headers: &Headers) -> Result<GatewayFacts, String> {
+        let values = |wanted: &str| -> Vec<String> {
+            header_values(headers, wanted)
+                .map(Cow::into_owned)
+                .collect()
+        };
         let client_ip = match config.client_ip {
             ClientIpSource::Downstream => {
                 let address = hostcalls::get_property(vec!["source", "address"])
@@ -392,7 +386,7 @@ impl Signup {
         let geo_country = match config.geo_country_header.as_deref() {
             None => None,
             Some(name) => {
-                let code = geo::trusted_value(name, values)?;
+                let code = geo::trusted_value(name, &values)?;
                 // The core ignores a country it does not know, so `ir`, `IRN` or `Iran` from
                 // a misconfigured edge would silently switch location rules off.
                 if let Some(code) = code
@@ -412,7 +406,7 @@ impl Signup {
         };
         let geo_region = match config.geo_region_header.as_deref() {
             None => None,
-            Some(name) => match geo::trusted_value(name, values)? {
+            Some(name) => match geo::trusted_value(name, &values)? {
                 None => None,
                 Some(region) => Some(
                     geo::subdivision_code(geo_country.as_deref(), &region).ok_or_else(|| {
@@ -429,13 +423,12 @@ impl Signup {
         };
         // Several Accept-Language lines are one list (RFC 9110, section 5.3); the core
         // picks the locale, so every runtime picks the same.
-        let accept_language = values("accept-language");
         Ok(GatewayFacts {
             client_ip,
             geo_country,
             geo_region,
             time: self.arrived_ms.map(|ms| ms.div_euclid(1000)),
-            accept_language: (!accept_language.is_empty()).then(|| accept_language.join(", ")),
+            accept_language: joined_values(headers, "accept-language"),
         })
     }
 
@@ -590,6 +583,33 @@ impl Signup {
         reply::send(503, &reply::filter_failure());
         Action::Pause
     }
+}
+
+/// The request headers as the SDK reads them: names, and values as sent.
+type Headers = [(String, Vec<u8>)];
+
+/// The values of request header `wanted`, in order, as text (invalid UTF-8 replaced);
+/// borrowed, since nearly every value is valid.
+fn header_values<'h>(headers: &'h Headers, wanted: &'h str) -> impl Iterator<Item = Cow<'h, str>> {
+    headers
+        .iter()
+        .filter(move |(name, _)| name == wanted)
+        .map(|(_, value)| match std::str::from_utf8(value) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(value),
+        })
+}
+
+/// Several lines of a list header are one list (RFC 9110, section 5.3): their values joined
+/// with `, `, or `None` when there is none.
+fn joined_values(headers: &Headers, wanted: &str) -> Option<String> {
+    let mut values = header_values(headers, wanted);
+    let mut joined = values.next()?.into_owned();
+    for value in values {
+        joined.push_str(", ");
+        joined.push_str(&value);
+    }
+    Some(joined)
 }
 
 fn set_filter_state(key: &str, value: &str) -> Result<(), String> {
