@@ -6,7 +6,8 @@ Each configuration (the names of `run.filters_for`) gets its own Envoy under
 the first calls stay out), counting is switched on for N requests of BODY on one keep-alive
 connection, then off. Counted: every user-space instruction of the Envoy process (Envoy, V8's
 generated code, libc), split by where it ran; not counted: the kernel. Two runs of one
-configuration agree to within 0.1%.
+configuration agree to within a few tenths of a percent. scripts/bench runs it on the floor,
+cipgate and Lua (`run.instruction_counts`); by hand, it compares modules or configurations:
 
     .venv/bin/python bench/instructions.py --body policies/examples/signups/foreign-individual-complete.json \\
         --module dist/us-iaas-cip.wasm --floor FLOOR.wasm \\
@@ -17,7 +18,7 @@ FLOOR.wasm is the floor filter as scripts/bench makes it (built from bench/buffe
 exports cut to cipgate's with bench/exports_graph.py and wasm-metadce); scripts/bench builds the
 upstream.
 
-Needs valgrind (`apt-get install valgrind`); each configuration takes a minute or two.
+Needs valgrind (`apt-get install valgrind`); each configuration takes 10 to 30 seconds.
 """
 import argparse
 import collections
@@ -82,6 +83,22 @@ def by_object(out: Path) -> dict[str, int]:
     return dict(split)
 
 
+def per_request(envoy: Path, paths: dict, upstream: "run.Upstream", config: str, body: bytes,
+                workdir: Path, label: str, audit: bool = True, warm: int = 30, n: int = 300) -> dict:
+    """Instructions per request of one configuration (a name of `run.filters_for`) on one body:
+    the total, the split by object, and the statuses Envoy answered."""
+    port, admin = run.free_port(), run.free_port()
+    audit_log = workdir / f"audit-{label}.log" if config == "cipgate" and audit else None
+    config_path = workdir / f"envoy-{label}.json"
+    config_path.write_text(json.dumps(run.envoy_config(
+        port, admin, upstream.port, run.filters_for(config, paths), audit_log)))
+    out = workdir / f"callgrind-{label}.out"
+    statuses = count(envoy, config_path, port, body, warm, n, out)
+    split = by_object(out)
+    return {"total": sum(split.values()) / n, "statuses": sorted(statuses),
+            "split": {k: v / n for k, v in split.items() if v >= n}}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--body", required=True, type=Path)
@@ -103,18 +120,11 @@ def main():
         for spec in args.configs:
             label, _, what = spec.partition("=")
             config, _, flag = what.partition(":")
-            port, admin = run.free_port(), run.free_port()
-            audit = workdir / f"audit-{label}.log" if config == "cipgate" and flag != "no-audit" else None
-            config_path = workdir / f"envoy-{label}.json"
-            config_path.write_text(json.dumps(run.envoy_config(
-                port, admin, upstream.port, run.filters_for(config, paths), audit)))
-            out = workdir / f"callgrind-{label}.out"
-            statuses = count(envoy, config_path, port, body, args.warm, args.n, out)
-            split = by_object(out)
-            parts = ", ".join(f"{k} {v / args.n:,.0f}" for k, v in
-                              sorted(split.items(), key=lambda kv: -kv[1]) if v >= args.n)
-            print(f"{label}: {sum(split.values()) / args.n:,.0f} instructions per request "
-                  f"({parts}); answers {sorted(statuses)}", flush=True)
+            r = per_request(envoy, paths, upstream, config, body, workdir, label,
+                            audit=flag != "no-audit", warm=args.warm, n=args.n)
+            parts = ", ".join(f"{k} {v:,.0f}" for k, v in sorted(r["split"].items(), key=lambda kv: -kv[1]))
+            print(f"{label}: {r['total']:,.0f} instructions per request ({parts}); answers {r['statuses']}",
+                  flush=True)
     finally:
         upstream.stop()
 

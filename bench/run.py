@@ -597,6 +597,32 @@ def audit_log_cost(paths, upstream: Upstream, bodies, workdir: Path, seconds: fl
     return out
 
 
+# The configurations whose instructions per request callgrind counts: a figure that does
+# not move with the host's noise, beside the timed runs.
+INSTRUCTION_CONFIGS = ["buffer-wasm", "cipgate", "lua"]
+
+
+def instruction_counts(paths, bodies, workdir: Path) -> dict:
+    """Envoy's user-space instructions per request (bench/instructions.py) of each of
+    INSTRUCTION_CONFIGS on one allowed signup, the denied one and the 8 KiB one."""
+    import instructions  # bench/instructions.py, beside this file
+
+    upstream = Upstream(paths["upstream"])
+    out: dict = {}
+    try:
+        for workload in ("allowed", "denied", "8k"):
+            body = bodies[workload][0]
+            out[workload] = {"body": body.name}
+            for config in INSTRUCTION_CONFIGS:
+                say(f"instructions: {config}, {body.name}")
+                out[workload][config] = instructions.per_request(
+                    paths["envoy"], paths, upstream, config, body.read_bytes(), workdir,
+                    f"instructions-{workload}-{config}")
+    finally:
+        upstream.stop()
+    return out
+
+
 def envoy_startup(paths, workdir, repeats: int) -> dict:
     """Seconds from exec to the listener answering, with and without the cipgate filter."""
     upstream = Upstream(paths["upstream"])
@@ -891,7 +917,9 @@ def main() -> int:
     ap.add_argument("--long", action="store_true")
     ap.add_argument("--no-perf", action="store_true")
     ap.add_argument("--no-browser", action="store_true")
-    ap.add_argument("--only", default="", help="comma-separated parts (size,evaluator,build,startup,gateway)")
+    ap.add_argument("--no-instructions", action="store_true", help="leave out the callgrind counts")
+    ap.add_argument("--only", default="",
+                    help="comma-separated parts (size,evaluator,build,startup,gateway,instructions)")
     ap.add_argument("--command", default="scripts/bench")
     ap.add_argument("--report", type=Path, default=REPO / "BENCHMARKS.md")
     ap.add_argument("--chart", type=Path, default=REPO / "docs" / "bench-gateway.svg")
@@ -938,6 +966,12 @@ def main() -> int:
         if not only or "gateway" in only:
             say(f"gateway: {args.rounds} rounds of {len(WORKLOADS)} workloads x {len(CONFIGS)} configurations")
             results["gateway"] = gateway(paths, bodies, workdir, args)
+        if not args.no_instructions and (not only or "instructions" in only):
+            if shutil.which("valgrind"):
+                say("instructions per request under callgrind")
+                results["instructions"] = instruction_counts(paths, bodies, workdir)
+            else:
+                say("valgrind not found: the instruction counts are left out")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["machine"]["load_at_end"] = os.getloadavg()
