@@ -242,19 +242,18 @@ def instructions_section(ins) -> list[str]:
          "`bench/instructions.py`: each configuration's Envoy under `valgrind --tool=callgrind`, counting switched "
          "on after 30 requests and off after 300 more on one keep-alive connection. Every user-space instruction of "
          "the process is counted (Envoy, V8's generated code, libc; not the kernel), so the figures do not move with "
-         "the host's noise (two runs agree within a few tenths of a percent), but an instruction is not a unit of time: the timed runs "
-         "above are what the targets are judged on. *Generated* is the code V8 (for the Wasm filters) or LuaJIT "
-         "generated.", "",
-         "| workload | " + " | ".join(names[c] for c in names) + " | cipgate / floor | cipgate / Lua |",
+         "the host's noise (two runs agree within a few tenths of a percent), but an instruction is not a unit of "
+         "time: the timed runs above are what the targets are judged on. *Generated* is the code V8 (for the Wasm "
+         "filters) or LuaJIT generated.", "",
+         "| workload | " + " | ".join(names.values()) + " | cipgate / floor | cipgate / Lua |",
          "|---|---|---|---|---|---|"]
     for w, row in ins.items():
-        cells = []
-        for c in names:
-            x = row.get(c)
-            cells.append(f"{x['total']:,.0f} (generated {x['split'].get('generated', 0):,.0f})" if x else "-")
-        cip, floor, lua = (row.get(c, {}).get("total") for c in ("cipgate", "buffer-wasm", "lua"))
+        cells = [f"{row[c]['total']:,.0f} (generated {row[c]['split'].get('generated', 0):,.0f})" if c in row else "-"
+                 for c in names]
+        total = {c: row[c]["total"] for c in names if c in row}
         L.append(f"| {w}: {row['body']} | " + " | ".join(cells) +
-                 f" | {fmt_ratio(cip, floor)} | {fmt_ratio(cip, lua)} |")
+                 f" | {fmt_ratio(total.get('cipgate'), total.get('buffer-wasm'))}"
+                 f" | {fmt_ratio(total.get('cipgate'), total.get('lua'))} |")
     return L + [""]
 
 

@@ -421,8 +421,7 @@ impl Signup {
                 ),
             },
         };
-        // Several Accept-Language lines are one list (RFC 9110, section 5.3); the core
-        // picks the locale, so every runtime picks the same.
+        // The core picks the locale from the joined list, so every runtime picks the same.
         Ok(GatewayFacts {
             client_ip,
             geo_country,
