@@ -224,7 +224,7 @@ def write(results: dict, report: Path, chart: Path) -> None:
         L += size_section(size)
     if g:
         L += memory_section(results, g)
-        L += profile_section(g)
+        L += profile_section(g, results.get("instructions"))
     L += screening_section()
     L += left_out(results)
     L += commands_section(results)
@@ -552,6 +552,19 @@ def startup_section(r) -> list[str]:
         L += ["- **Envoy**, from exec to the listener answering a request (pinned to core 0, 5 starts each, "
               "interleaved): " + "; ".join(parts) + ". The difference is V8 compiling the module and the "
               "filter's `on_configure`."]
+    wc = r.get("wasm_load_ms")
+    if wc:
+        L += ["- **Loading each module** in those starts, from Envoy's own log (`--component-log-level "
+              "wasm:debug`, every configuration): \"Base Wasm created\" to the first \"Thread-Local Wasm "
+              "created\": " + "; ".join(f"{k} {fmt_range(v, 0, ' ms')}" for k, v in wc.items())
+              + ". That is V8 compiling the module, instantiating it and running `_start`; proxy-wasm's V8 "
+              "host turns Liftoff off, so V8 compiles every function with TurboFan before the worker "
+              "starts: a cost of the module's code, not of the policy's rules."]
+        if es and len(wc) == 2:
+            load_more = med(wc["cipgate"]) - med(wc["buffer-wasm"])
+            start_more = (med(es["cipgate"]) - med(es["buffer-wasm"])) * 1000
+            L[-1] += (f" Medians: cipgate's start-up takes {start_more:,.0f} ms more than the floor's, "
+                      f"{load_more:,.0f} ms of it in loading the module.")
     br = r.get("browser")
     if br:
         runs = br["runs"]
@@ -645,7 +658,7 @@ def memory_section(r, g) -> list[str]:
     return L + [""]
 
 
-def profile_section(g) -> list[str]:
+def profile_section(g, ins=None) -> list[str]:
     perf, audit, native = g.get("perf"), g.get("audit_log"), g.get("perf_native")
     L = ["## Where the time goes", ""]
     if perf and {"cipgate", "buffer-wasm"} <= perf.keys():
@@ -685,7 +698,13 @@ def profile_section(g) -> list[str]:
               f"filter state, unwritten) ran {b:,.0f} req/s ({runs(audit['no audit log'])}) against {a:,.0f} "
               f"req/s with it ({runs(audit['with audit log'])}), interleaved: writing the record through "
               f"Envoy's access log costs about {1e6 / a - 1e6 / b:.1f} µs of Envoy's core per request"
-              + (", a difference inside the spread of the runs." if overlap else "."), ""]
+              + (", a difference inside the spread of the runs." if overlap else ".")]
+        counted = (ins or {}).get("allowed", {})
+        if {"cipgate", "cipgate:no-audit"} <= counted.keys():
+            on, off = counted["cipgate"]["total"], counted["cipgate:no-audit"]["total"]
+            L[-1] += (f" Counted by callgrind on {counted['body']}: {on:,.0f} instructions per request with the "
+                      f"audit logger, {off:,.0f} without it ({on - off:+,.0f}).")
+        L.append("")
     if native:
         L += ["The native evaluator under `perf` (the allowed signups in turn, 5 s; self time by crate, then the "
               "top functions):", "", "| crate | share |", "|---|---|"]

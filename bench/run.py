@@ -18,6 +18,7 @@ Benchmarks report; they never pass or fail on numbers. Only loopback addresses a
 from __future__ import annotations
 
 import argparse
+import datetime
 import gzip
 import http.server
 import json
@@ -605,7 +606,8 @@ INSTRUCTION_CONFIGS = ["passthrough", "buffer-wasm", "cipgate", "lua"]
 
 def instruction_counts(paths, bodies, workdir: Path) -> dict:
     """Envoy's user-space instructions per request (bench/instructions.py) of each of
-    INSTRUCTION_CONFIGS on one allowed signup, the denied one and the 8 KiB one."""
+    INSTRUCTION_CONFIGS on one allowed signup, the denied one and the 8 KiB one; and of cipgate
+    without its audit logger on the allowed one (`cipgate:no-audit`)."""
     import instructions  # bench/instructions.py, beside this file
 
     upstream = Upstream(paths["upstream"])
@@ -619,24 +621,53 @@ def instruction_counts(paths, bodies, workdir: Path) -> dict:
                 out[workload][config] = instructions.per_request(
                     paths["envoy"], paths, upstream, config, body.read_bytes(), workdir,
                     f"instructions-{workload}-{config}")
+        # What the audit logger costs, counted: the timed comparison of it is within the noise.
+        say(f"instructions: cipgate without its audit logger, {bodies['allowed'][0].name}")
+        out["allowed"]["cipgate:no-audit"] = instructions.per_request(
+            paths["envoy"], paths, upstream, "cipgate", bodies["allowed"][0].read_bytes(), workdir,
+            "instructions-allowed-cipgate-no-audit", audit=False)
     finally:
         upstream.stop()
     return out
 
 
-def envoy_startup(paths, workdir, repeats: int) -> dict:
-    """Seconds from exec to the listener answering, with and without the cipgate filter."""
+def envoy_startup(paths, workdir, repeats: int) -> tuple[dict, dict]:
+    """Seconds from exec to the listener answering, with and without the cipgate filter; and,
+    from the same starts, the milliseconds Envoy spent loading each Wasm module (see
+    `wasm_load_ms`). Every configuration runs with the same log flags."""
     upstream = Upstream(paths["upstream"])
     times = {"passthrough": [], "cipgate": [], "buffer-wasm": []}
+    load_ms: dict[str, list[float]] = {"cipgate": [], "buffer-wasm": []}
     try:
         for _ in range(repeats):
             for key in times:
-                e = Envoy(paths["envoy"], f"startup-{key}", filters_for(key, paths), upstream.port, workdir)
+                e = Envoy(paths["envoy"], f"startup-{key}", filters_for(key, paths), upstream.port, workdir,
+                          extra=["--component-log-level", "wasm:debug"])
                 times[key].append(e.startup_s)
                 e.stop()
+                if key in load_ms:
+                    load_ms[key].append(wasm_load_ms(e.log_path.read_text()))
+                e.log_path.unlink()
     finally:
         upstream.stop()
-    return times
+    return times, load_ms
+
+
+ENVOY_LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]")
+
+
+def wasm_load_ms(log: str) -> float:
+    """Milliseconds from Envoy's "Base Wasm created" (logged before the main thread loads the
+    module) to its first "Thread-Local Wasm created" (the worker's clone of the loaded VM):
+    V8 compiling every function with TurboFan (proxy-wasm's V8 host turns Liftoff off),
+    instantiating and `_start`. The worker's `on_configure` comes after it."""
+    def stamp(marker: str) -> datetime.datetime:
+        for line in log.splitlines():
+            m = ENVOY_LOG_TIME.match(line)
+            if m and marker in line:
+                return datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f")
+        raise RuntimeError(f"no {marker!r} line in Envoy's log")
+    return (stamp("Thread-Local Wasm created") - stamp("Base Wasm created")).total_seconds() * 1000
 
 
 def build_time(cipgate: Path, repeats: int) -> dict:
@@ -894,8 +925,26 @@ def versions(paths) -> dict:
         "wrk": first_line(["sh", "-c", "wrk -v 2>&1 | head -1"]).split(" Copyright")[0],
         "python": platform.python_version(),
         "crates": crates,
-        "git": first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
+        "git": git_state(),
     }
+
+
+# What a benchmark run writes itself (scripts/bench rewrites the screening report before this
+# script starts): changes to these do not make the measured tree "dirty".
+BENCH_OUTPUTS = {"BENCHMARKS.md", "docs/bench-results.json", "docs/bench-gateway.svg",
+                 "docs/screening-eval.md"}
+
+
+def git_state() -> str:
+    """The commit measured, with `-dirty` when anything but the benchmark's own outputs differs
+    from it (untracked files left aside)."""
+    try:
+        commit = sh(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]).strip()
+        changed = {line[3:] for line in sh(["git", "-C", str(REPO), "status", "--porcelain",
+                                            "--untracked-files=no"]).splitlines()}
+    except (OSError, RuntimeError):
+        return "?"
+    return commit + ("-dirty" if changed - BENCH_OUTPUTS else "")
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -960,7 +1009,7 @@ def main() -> int:
             results["build"] = build_time(args.cipgate.resolve(), 10)
         if not only or "startup" in only:
             say("start-up: Envoy with and without the filter")
-            results["envoy_startup"] = envoy_startup(paths, workdir, 5)
+            results["envoy_startup"], results["wasm_load_ms"] = envoy_startup(paths, workdir, 5)
             if not args.no_browser:
                 say("start-up: Chromium")
                 results["browser"] = browser_startup(5)
