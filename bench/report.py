@@ -201,10 +201,18 @@ def write(results: dict, report: Path, chart: Path) -> None:
           "Benchmarks report; they never run in CI and never pass or fail. Every figure below comes from this one "
           "run; `docs/bench-results.json` holds the raw numbers, and `python3 bench/report.py "
           "docs/bench-results.json` re-renders this file from them.", ""]
-    if max(m["load_at_start"][0], m["load_at_end"][0]) > 0.7:
-        L += [f"> **The machine was not idle** (load average up to {max(m['load_at_start'][0], m['load_at_end'][0]):.2f} "
-              "from other work during the run): absolute figures are lower and noisier than on a quiet machine; the "
-              "interleaved rounds keep the ratios comparable, and min-max shows the spread.", ""]
+    if "busy_at_start" in m:
+        busy = max(m["busy_at_start"], m["busy_at_end"])
+        L[-2] += (f" With the benchmark running nothing, other work kept {m['busy_at_start']:.2f} of the "
+                  f"{m['nproc']} cores busy over 5 s at the start and {m['busy_at_end']:.2f} at the end (the load "
+                  "average also counts the benchmark's own build steps and load just before each reading).")
+        if busy > 0.1:
+            L += [f"> **The machine was not idle** (other work kept up to {busy:.2f} cores busy): absolute figures "
+                  "are lower and noisier than on a quiet machine; the interleaved rounds keep the ratios comparable, "
+                  "and min-max shows the spread.", ""]
+    else:
+        L[-2] += (" The load average counts the benchmark's own work too: the build steps just before the "
+                  "start, its own load just before the end.")
     L += gateway_targets(results) + image_targets(results) + targets(results) + [""]
     L += ["## Machine and versions", "",
           "| | |", "|---|---|",

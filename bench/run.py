@@ -76,6 +76,19 @@ def sh(cmd, **kw) -> str:
 # --- processes ------------------------------------------------------------------------------
 
 
+def busy_cores(seconds: float) -> float:
+    """Cores busy with other work, measured over `seconds` while the benchmark runs nothing:
+    unlike the load average, this does not count the benchmark's own build steps before it
+    or its load just before it ends."""
+    def ticks():
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # all, idle + iowait
+    (all0, idle0), t0 = ticks(), time.monotonic()
+    time.sleep(seconds)
+    (all1, idle1), t1 = ticks(), time.monotonic()
+    return (1 - (idle1 - idle0) / max(1, all1 - all0)) * os.cpu_count()
+
+
 def proc_cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all threads), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -986,6 +999,7 @@ def main() -> int:
     results: dict = {"machine": machine(), "versions": versions(paths), "args": vars(args) | {
         k: str(v) for k, v in vars(args).items() if isinstance(v, Path)}}
     results["machine"]["load_at_start"] = os.getloadavg()
+    results["machine"]["busy_at_start"] = busy_cores(5)
     workdir = Path(tempfile.mkdtemp(prefix="cipgate-bench-"))
     try:
         bodies = make_bodies(workdir)
@@ -1025,6 +1039,7 @@ def main() -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["machine"]["load_at_end"] = os.getloadavg()
+    results["machine"]["busy_at_end"] = busy_cores(5)
     results["wall_seconds"] = time.time() - started
     results["finished"] = time.time()
     args.raw.parent.mkdir(parents=True, exist_ok=True)
