@@ -802,12 +802,16 @@ def left_out(r) -> list[str]:
 
 def commands_section(r) -> list[str]:
     a = r["args"]
+    # The run's own length, less the memory window's: what the default run takes.
+    window = (r.get("gateway") or {}).get("memory", {}).get("seconds", 60)
+    default_min = (r["wall_seconds"] - window + 60) / 60
     return ["## How to run it", "",
             "```sh",
-            "scripts/bench          # everything above, about 12 minutes on 2 cores (the first build adds more)",
+            f"scripts/bench          # everything above, about {default_min:.0f} minutes on 2 cores once built "
+            "(the first build adds more)",
             "scripts/bench --long   # the memory window runs ten minutes instead of one",
             "```", "",
-            f"This report: `{a['command']}`. `scripts/bench` installs `wrk` (Debian) if missing, builds the CLI and "
+            f"This report: `{a['command']}`, {r['wall_seconds'] / 60:.0f} minutes in `bench/run.py` after the builds. `scripts/bench` installs `wrk` (Debian) if missing, builds the CLI and "
             "runs `cipgate build policies/us-iaas-cip.yaml -o dist`, builds `bench/` (its own cargo workspace, so "
             "CI never compiles the peers), then runs `bench/run.py`. Each load run is "
             "`taskset -c 1 wrk -t1 -c16 -d10s --timeout 5s -s bench/wrk/post.lua http://127.0.0.1:PORT/signup -- BODY...`; "
