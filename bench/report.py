@@ -568,7 +568,7 @@ def startup_section(r) -> list[str]:
               + ". That is V8 compiling the module, instantiating it and running `_start`; proxy-wasm's V8 "
               "host turns Liftoff off, so V8 compiles every function with TurboFan before the worker "
               "starts: a cost of the module's code, not of the policy's rules."]
-        if es and len(wc) == 2:
+        if es and {"cipgate", "buffer-wasm"} <= wc.keys():
             load_more = med(wc["cipgate"]) - med(wc["buffer-wasm"])
             start_more = (med(es["cipgate"]) - med(es["buffer-wasm"])) * 1000
             L[-1] += (f" Medians: cipgate's start-up takes {start_more:,.0f} ms more than the floor's, "
@@ -811,8 +811,9 @@ def commands_section(r) -> list[str]:
             "(the first build adds more)",
             "scripts/bench --long   # the memory window runs ten minutes instead of one",
             "```", "",
-            f"This report: `{a['command']}`, {r['wall_seconds'] / 60:.0f} minutes in `bench/run.py` after the builds. `scripts/bench` installs `wrk` (Debian) if missing, builds the CLI and "
-            "runs `cipgate build policies/us-iaas-cip.yaml -o dist`, builds `bench/` (its own cargo workspace, so "
+            f"This report: `{a['command']}`, {r['wall_seconds'] / 60:.0f} minutes in `bench/run.py` after the "
+            "builds. `scripts/bench` installs `wrk` (Debian) if missing, builds the CLI and runs "
+            "`cipgate build policies/us-iaas-cip.yaml -o dist`, builds `bench/` (its own cargo workspace, so "
             "CI never compiles the peers), then runs `bench/run.py`. Each load run is "
             "`taskset -c 1 wrk -t1 -c16 -d10s --timeout 5s -s bench/wrk/post.lua http://127.0.0.1:PORT/signup -- BODY...`; "
             "each Envoy `taskset -c 0 envoy -c CONFIG --concurrency 1 --disable-hot-restart -l info` with the "

@@ -83,9 +83,9 @@ def busy_cores(seconds: float) -> float:
     def ticks():
         fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         return sum(fields), fields[3] + fields[4]  # all, idle + iowait
-    (all0, idle0), t0 = ticks(), time.monotonic()
+    all0, idle0 = ticks()
     time.sleep(seconds)
-    (all1, idle1), t1 = ticks(), time.monotonic()
+    all1, idle1 = ticks()
     return (1 - (idle1 - idle0) / max(1, all1 - all0)) * os.cpu_count()
 
 
